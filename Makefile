@@ -1,0 +1,60 @@
+# Autograd Explorer: `make run` to use it, `make test` to check it. Both set everything up.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+TORCH_SPEC ?= torch==2.13.0
+PORT ?= 8501
+RUN_DEBS := graphviz fonts-dejavu-core
+TEST_DEBS := $(RUN_DEBS) chromium
+
+.PHONY: run test setup setup-test lint format bench clean
+
+# Install the Debian packages in $(1) that are missing (apt-get update only when needed).
+define debs
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "Installing Debian packages:$$missing"; \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing \
+	    || { echo "error: could not install Debian packages:$$missing" >&2; exit 1; }; \
+	fi
+endef
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; Python 3.11 is required" >&2; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+
+# torch first, from TORCH_SPEC, so the project's own range never pulls a CUDA build.
+$(VENV)/.run-ok: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q "$(TORCH_SPEC)"
+	$(BIN)/pip install -q -e .
+	@touch $@
+
+$(VENV)/.test-ok: pyproject.toml $(VENV)/.run-ok
+	$(BIN)/pip install -q -e '.[test]'
+	@touch $@
+
+setup: $(VENV)/.run-ok
+	$(call debs,$(RUN_DEBS))
+
+setup-test: $(VENV)/.test-ok
+	$(call debs,$(TEST_DEBS))
+
+run: setup
+	@echo "Autograd Explorer: http://localhost:$(PORT)"
+	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
+
+test: setup-test
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.test-ok
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+format: $(VENV)/.test-ok
+	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+bench: setup-test
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,52 @@
+"""Errors a user program can raise, and their plain-data form."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """One clear, one-line problem with the user's program."""
+
+    type: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+    def describe(self) -> str:
+        """The one line a person reads: where, what kind, what."""
+        where = ""
+        if self.line is not None:
+            where = f"line {self.line}"
+            if self.column is not None:
+                where += f", column {self.column}"
+            where += ": "
+        return f"{where}{self.type}: {self.message}"
+
+
+class ProgramError(Exception):
+    """A problem with the user's program, pinned to a line where one is known."""
+
+    kind = "Error"
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+
+    def info(self) -> ErrorInfo:
+        return ErrorInfo(self.kind, self.message, self.line, self.column)
+
+
+class Refused(ProgramError):
+    """The program uses something outside the allowed language."""
+
+    kind = "NotAllowed"
+
+
+class LimitExceeded(ProgramError):
+    """The program went past one of the run's limits."""
+
+    kind = "LimitExceeded"

@@ -1,0 +1,106 @@
+"""Watch the forward pass for what autograd does not record: constants and cut values."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+from torch.utils.weak import WeakTensorKeyDictionary
+
+from .values import snapshot
+
+META_KEY = "autograd_explorer"  # key in grad_fn.metadata holding the ForwardOp
+
+# Ops whose plain-number arguments are maths operands (3 in 3*x), not shapes or dims.
+ARITHMETIC = {
+    "add", "sub", "mul", "div", "true_divide", "pow", "rsub", "matmul", "dot",
+    "__add__", "__radd__", "__sub__", "__rsub__", "__mul__", "__rmul__",
+    "__truediv__", "__rtruediv__", "__pow__", "__rpow__", "__matmul__", "__rmatmul__",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ForwardOp:
+    """One op as the program called it: its name, its arguments, its output value."""
+
+    func: str
+    inputs: tuple[Any, ...]  # the tensors (kept alive with the graph) and numbers passed in
+    value: Any  # output value snapshot: later in-place changes must not rewrite history
+
+
+@dataclass(frozen=True)
+class Cut:
+    """A tensor whose history autograd dropped, and why."""
+
+    reason: str  # "no_grad", "detach" or "not differentiable"
+    sources: tuple[torch.Tensor, ...]
+
+
+def func_name(func: Any) -> str:
+    name = getattr(func, "__name__", None) or str(func)
+    return name.removesuffix(".__get__")
+
+
+class ForwardRecorder(TorchFunctionMode):
+    """A TorchFunctionMode noting each op's inputs on its grad_fn and every cut-off value."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.cuts: WeakTensorKeyDictionary = WeakTensorKeyDictionary()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        try:
+            self._note(func, args, out)
+        except Exception:  # noqa: BLE001 - observing must never break the user's program
+            pass
+        return out
+
+    def _note(self, func: Any, args: tuple, out: Any) -> None:
+        if not isinstance(out, torch.Tensor):
+            return
+        name = func_name(func)
+        tensors = [a for a in _flat(args) if isinstance(a, torch.Tensor)]
+        if out.grad_fn is not None:
+            if META_KEY not in out.grad_fn.metadata:
+                numbers = name in ARITHMETIC
+                kept = tuple(
+                    a
+                    for a in args
+                    if isinstance(a, torch.Tensor)
+                    or (numbers and isinstance(a, (int, float)) and not isinstance(a, bool))
+                )
+                out.grad_fn.metadata[META_KEY] = ForwardOp(name, kept, snapshot(out))
+            return
+        tracked = tuple(t for t in tensors if t.requires_grad and t is not out)
+        if tracked and not out.requires_grad:
+            if name in ("detach", "detach_"):
+                reason = "detach"
+            elif not torch.is_grad_enabled():
+                reason = "no_grad"
+            else:
+                reason = "not differentiable"
+            self.cuts[out] = Cut(reason, tracked)
+
+    def cut_of(self, tensor: torch.Tensor) -> Cut | None:
+        return self.cuts.get(tensor)
+
+
+def _flat(args: Any) -> list:
+    """Arguments with one level of lists/tuples opened (torch.cat([a, b]))."""
+    out = []
+    for a in args:
+        if isinstance(a, (list, tuple)):
+            out.extend(a)
+        else:
+            out.append(a)
+    return out
+
+
+def forward_op(grad_fn: Any) -> ForwardOp | None:
+    try:
+        return grad_fn.metadata.get(META_KEY)
+    except Exception:  # noqa: BLE001 - some C++ nodes have no metadata dict
+        return None

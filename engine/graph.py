@@ -1,0 +1,174 @@
+"""Plain immutable data the engine hands out: graphs, backward steps, runs."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Node kinds. Tensors: what the user named or fed in; ops: what autograd recorded.
+LEAF = "leaf"  # a tensor with requires_grad=True and no grad_fn (gets .grad)
+CONSTANT = "constant"  # a tensor or number autograd does not track
+CUT = "cut"  # a value computed under no_grad or detached: its history is cut off
+OUTPUT = "output"  # the tensor backward() starts from
+OP = "op"  # a grad_fn node (AddBackward0, ...)
+ACCUMULATE = "accumulate"  # the AccumulateGrad node that writes a leaf's .grad
+TENSOR_KINDS = (LEAF, CONSTANT, CUT, OUTPUT)
+
+# Edge kinds. Edges point the way values flow forward; gradients run against them.
+GRAD = "grad"  # a differentiable input of an op (carries a gradient backward)
+DATA = "data"  # a constant fed to an op (no gradient)
+CUT_EDGE = "cut"  # where a value came from before no_grad/detach cut it off
+LEAF_EDGE = "leaf"  # leaf tensor -> its AccumulateGrad
+OUT_EDGE = "out"  # last op -> the output tensor
+
+
+@dataclass(frozen=True)
+class Saved:
+    """A tensor or value an op saved for its backward."""
+
+    name: str
+    shape: tuple[int, ...] | None
+    value: Any  # nested tuples of floats, a number, or None when too big or freed
+    text: str  # short human text (also for non-tensor values such as an exponent)
+
+
+@dataclass(frozen=True)
+class Node:
+    """A tensor or an autograd op, with everything needed to draw it."""
+
+    id: str
+    kind: str
+    label: str  # what to draw: a variable name, or the maths of an op (·, +, x²)
+    op: str | None = None  # PyTorch grad_fn class name, e.g. "DotBackward0"
+    name: str | None = None  # the user's variable name for this tensor (or op output)
+    shape: tuple[int, ...] | None = None
+    value: Any = None  # nested tuples / number; None when over the size cap
+    dtype: str | None = None
+    requires_grad: bool = False
+    grad: Any = None  # a leaf's .grad when the graph was traced
+    saved: tuple[Saved, ...] = ()
+    cut_by: str | None = None  # "no_grad" or "detach" for kind CUT
+
+    @property
+    def is_tensor(self) -> bool:
+        return self.kind in TENSOR_KINDS
+
+
+@dataclass(frozen=True)
+class Edge:
+    """src feeds dst in the forward pass; slot is the index in dst's next_functions."""
+
+    src: str
+    dst: str
+    kind: str = GRAD
+    slot: int | None = None
+
+
+@dataclass(frozen=True)
+class Graph:
+    """The recorded computation graph: node ids n0, n1, ... in traversal order."""
+
+    nodes: tuple[Node, ...]
+    edges: tuple[Edge, ...]
+    output: str | None = None  # id of the OUTPUT node
+    notes: tuple[str, ...] = ()
+
+    def node(self, node_id: str) -> Node:
+        for n in self.nodes:
+            if n.id == node_id:
+                return n
+        raise KeyError(f"no node {node_id!r} in the graph")
+
+    def to_json(self) -> dict:
+        return {
+            "nodes": [_node_json(n) for n in self.nodes],
+            "edges": [asdict(e) for e in self.edges],
+            "output": self.output,
+            "notes": list(self.notes),
+        }
+
+
+@dataclass(frozen=True)
+class Step:
+    """One node the backward engine ran, with the gradients in and out."""
+
+    index: int
+    node: str  # node id in the pass's graph
+    op: str
+    grad_outputs: tuple[Any, ...]  # gradient arriving for each output of the node
+    grad_inputs: tuple[Any, ...]  # gradient sent to each input (next_functions order)
+    targets: tuple[str | None, ...]  # node id receiving each grad_input
+    explanation: str = ""
+    leaf: str | None = None  # for AccumulateGrad: the leaf tensor node it writes
+    grad_before: Any = None  # the leaf's .grad before this step (None if unset)
+    grad_after: Any = None  # ... and after (shows += on accumulation)
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Pass:
+    """One backward() call: its graph and the steps in the engine's real order."""
+
+    output: str  # source text of what backward ran on, e.g. "y.sum()"
+    graph: Graph
+    steps: tuple[Step, ...]
+    number: int = 1  # 1 for the program's first backward call, 2 for the next, ...
+
+    def to_json(self, with_graph: bool = False) -> dict:
+        out = {"output": self.output, "number": self.number}
+        out["steps"] = [s.to_json() for s in self.steps]
+        if with_graph:
+            out["graph"] = self.graph.to_json()
+        return out
+
+
+@dataclass(frozen=True)
+class TensorReport:
+    """A named tensor as it stands when the program ends."""
+
+    value: Any
+    shape: tuple[int, ...]
+    requires_grad: bool
+    is_leaf: bool
+    grad: Any = None
+    numeric_grad: Any = None
+    dtype: str = "torch.float32"
+
+    def to_json(self) -> dict:
+        out = asdict(self)
+        out["shape"] = list(self.shape)
+        return out
+
+
+@dataclass(frozen=True)
+class Run:
+    """Everything one program run produced; never raised, always returned."""
+
+    ok: bool
+    stdout: str = ""
+    tensors: dict[str, TensorReport] = field(default_factory=dict)
+    graph: Graph | None = None
+    passes: tuple[Pass, ...] = ()
+    notes: tuple[str, ...] = ()
+    error: Any = None  # engine.errors.ErrorInfo or None
+    undeclared: tuple[str, ...] = ()
+
+    def to_json(self) -> dict:
+        return {
+            "ok": self.ok,
+            "stdout": self.stdout,
+            "tensors": {k: v.to_json() for k, v in self.tensors.items()},
+            "graph": self.graph.to_json() if self.graph else {"nodes": [], "edges": []},
+            "passes": [p.to_json() for p in self.passes],
+            "notes": list(self.notes),
+            "error": asdict(self.error) if self.error else None,
+            "undeclared": list(self.undeclared),
+        }
+
+
+def _node_json(node: Node) -> dict:
+    out = asdict(node)
+    out["saved"] = [asdict(s) for s in node.saved]
+    return out
