@@ -32,6 +32,6 @@ def explain(step: g.Step, graph: g.Graph) -> str:
 def _label(graph: g.Graph, node_id: str) -> str:
     node = graph.node(node_id)
     if node.kind == g.ACCUMULATE:
-        leaf = next((e.src for e in graph.edges if e.dst == node_id and e.kind == g.LEAF_EDGE), None)
-        return graph.node(leaf).label if leaf else node.label
+        leaves = [e.src for e in graph.edges if e.dst == node_id and e.kind == g.LEAF_EDGE]
+        return graph.node(leaves[0]).label if leaves else node.label
     return node.name or node.label

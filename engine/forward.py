@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,10 +53,9 @@ class ForwardRecorder(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
-        try:
+        # Observing must never break the user's program.
+        with contextlib.suppress(Exception):
             self._note(func, args, out)
-        except Exception:  # noqa: BLE001 - observing must never break the user's program
-            pass
         return out
 
     def _note(self, func: Any, args: tuple, out: Any) -> None:

@@ -76,9 +76,7 @@ class BackwardRecorder:
             for h in handles:
                 h.remove()
         self.count += 1
-        steps = [
-            g.Step(**{**s.__dict__, "explanation": explain(s, traced.graph)}) for s in steps
-        ]
+        steps = [g.Step(**{**s.__dict__, "explanation": explain(s, traced.graph)}) for s in steps]
         done = g.Pass(label or traced.graph.node(traced.graph.output).label, traced.graph,
                       tuple(steps), self.count)  # fmt: skip
         if len(self.head) < self.keep:

@@ -44,10 +44,12 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> Non
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"streamlit exited early with code {proc.returncode}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
-                if r.status == 200 and r.read().strip() == b"ok":
-                    return
+        with (
+            contextlib.suppress(OSError),
+            urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r,
+        ):
+            if r.status == 200 and r.read().strip() == b"ok":
+                return
         time.sleep(0.2)
     raise RuntimeError(f"{url}/_stcore/health did not answer ok within {timeout:.0f}s")
 

@@ -1,0 +1,28 @@
+"""The engine: run a program with real PyTorch and observe what autograd records.
+
+Imports torch only (never streamlit or graphviz), and hands out plain frozen data.
+"""
+
+from .errors import ErrorInfo, LimitExceeded, ProgramError, Refused
+from .graph import Edge, Graph, Node, Pass, Run, Saved, Step, TensorReport
+from .limits import Limits
+from .run import run
+from .trace import trace
+
+__all__ = [
+    "Edge",
+    "ErrorInfo",
+    "Graph",
+    "LimitExceeded",
+    "Limits",
+    "Node",
+    "Pass",
+    "ProgramError",
+    "Refused",
+    "Run",
+    "Saved",
+    "Step",
+    "TensorReport",
+    "run",
+    "trace",
+]

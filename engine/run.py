@@ -1,0 +1,148 @@
+"""engine.run: interpret a program with real torch, record its graph and backward passes."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import torch
+
+from . import graph as g
+from .errors import ErrorInfo, ProgramError
+from .forward import ForwardRecorder
+from .limits import Limits
+from .record import BackwardRecorder
+from .trace import trace
+from .values import shape_of
+
+# Torch keeps the RNG, grad mode and a few settings per process: one run at a time keeps
+# one student's program from seeing another's state. Runs are short (limits), so this is cheap.
+_RUN_LOCK = threading.Lock()
+DEFAULT_SEED = 0  # an unseeded program still gives the same numbers every time it runs
+
+
+def run(
+    source: str,
+    limits: Limits | None = None,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+) -> g.Run:
+    """Run a program in the model language. Never raises for a bad program."""
+    limits = limits or Limits()
+    try:
+        with _RUN_LOCK, _isolated():
+            return _run(source, limits, inputs)
+    except ProgramError as exc:
+        return g.Run(ok=False, error=exc.info())
+    except Exception as exc:  # noqa: BLE001 - a run must never crash its caller
+        return g.Run(ok=False, error=ErrorInfo(type(exc).__name__, _one_line(exc)))
+
+
+def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None) -> g.Run:
+    from .interpreter import execute  # lazy: trace and record work without the interpreter
+
+    forward = ForwardRecorder()
+    recorder = BackwardRecorder(forward=forward, limits=limits)
+    notes: list[str] = []
+    with forward:
+        execution = execute(source, limits=limits, backward=recorder, inputs=inputs)
+        names = _named_tensors(execution.namespace)
+        error = execution.error
+        output = None
+        if error is None and not execution.backward_called:
+            output, error = _auto_backward(execution, names, recorder, notes)
+    if recorder.dropped:
+        notes.append(
+            f"backward ran {recorder.count} times; the first and last {recorder.keep} "
+            f"passes are kept ({recorder.dropped} in between are not shown)"
+        )
+    passes = recorder.passes
+    graph = passes[-1].graph if passes else None
+    if graph is None and output is not None:
+        graph = trace(output[1], names, output_label=output[0], max_nodes=limits.graph_nodes,
+                      recorder=forward)  # fmt: skip
+    if graph is not None:
+        notes.extend(graph.notes)
+    return g.Run(
+        ok=error is None,
+        stdout=execution.stdout,
+        tensors={name: _report(t) for name, t in names.items()},
+        graph=graph,
+        passes=passes,
+        notes=tuple(notes),
+        error=error,
+        undeclared=execution.undeclared,
+    )
+
+
+def _auto_backward(execution, names, recorder, notes) -> tuple[Any, ErrorInfo | None]:
+    """No backward() in the program: run it on the last assigned tensor, as DESIGN.md says."""
+    name = execution.last_tensor_name
+    if name is None or name not in names:
+        return None, None
+    tensor = names[name]
+    if not tensor.requires_grad:
+        notes.append(
+            f"{name} does not depend on any tensor with requires_grad=True, "
+            "so there is no gradient to compute (use param(...) or requires_grad=True)"
+        )
+        return (name, tensor), None
+    label = name
+    if tensor.numel() != 1:
+        tensor, label = tensor.sum(), f"{name}.sum()"
+        notes.append(f"{name} is not a scalar, so backward ran on {label} (as in the lesson)")
+    else:
+        notes.append(f"the program never called backward, so it ran on {name}, the last tensor")
+    try:
+        recorder(tensor, label=label, names=names)
+    except ProgramError as exc:
+        return (label, tensor), exc.info()
+    except RuntimeError as exc:
+        return (label, tensor), ErrorInfo("RuntimeError", _one_line(exc))
+    return (label, tensor), None
+
+
+def _named_tensors(namespace: Mapping[str, Any]) -> dict[str, torch.Tensor]:
+    """Every tensor the user can name: variables, and a module's parameters as model.weight."""
+    out: dict[str, torch.Tensor] = {}
+    for name, value in namespace.items():
+        if isinstance(value, torch.Tensor):
+            out[name] = value
+        elif isinstance(value, torch.nn.Module):
+            for pname, p in value.named_parameters():
+                out[f"{name}.{pname}"] = p
+    return out
+
+
+def _report(tensor: torch.Tensor) -> g.TensorReport:
+    t = tensor.detach()
+    grad = tensor.grad if tensor.is_leaf or tensor.retains_grad else None
+    return g.TensorReport(
+        value=t.tolist(),
+        shape=shape_of(t),
+        requires_grad=tensor.requires_grad,
+        is_leaf=tensor.is_leaf,
+        grad=grad.tolist() if grad is not None else None,
+        dtype=str(tensor.dtype),
+    )
+
+
+class _isolated:
+    """Keep torch's process-wide state (RNG, grad mode) as it was before the run."""
+
+    def __enter__(self):
+        self.rng = torch.random.get_rng_state()
+        self.grad_enabled = torch.is_grad_enabled()
+        torch.manual_seed(DEFAULT_SEED)
+        return self
+
+    def __exit__(self, *exc):
+        torch.random.set_rng_state(self.rng)
+        torch.set_grad_enabled(self.grad_enabled)
+        return False
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

@@ -1,0 +1,112 @@
+"""engine.record: the real backward pass, step by step, through hooks."""
+
+import pytest
+import torch
+
+from engine.record import BackwardRecorder
+
+
+def lesson_linear():
+    x = torch.tensor([1.0, 2.0, 3.0])
+    w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    b = torch.tensor(1.0, requires_grad=True)
+    return dict(x=x, w=w, b=b, y=torch.dot(w, x) + b)
+
+
+def expected_grads(make, leaves):
+    """Gradients from torch itself, on a fresh copy of the same model."""
+    t = make()
+    t["y"].backward()
+    return {k: t[k].grad.tolist() for k in leaves}
+
+
+def test_leaf_grads_equal_torch():
+    """After the recorded backward each leaf's .grad equals plain torch's."""
+    t = lesson_linear()
+    rec = BackwardRecorder()
+    rec(t["y"], label="y", names=t)
+    want = expected_grads(lesson_linear, ["w", "b"])
+    assert {k: t[k].grad.tolist() for k in ["w", "b"]} == want
+    steps = rec.passes[0].steps
+    finals = {rec.passes[0].graph.node(s.leaf).name: s.grad_after for s in steps if s.leaf}
+    assert finals == {"w": tuple(want["w"]), "b": want["b"]}
+
+
+def test_every_op_runs_once_in_engine_order():
+    """Each op node of the graph appears exactly once, first the one next to the output."""
+    t = lesson_linear()
+    rec = BackwardRecorder()
+    rec(t["y"], label="y", names=t)
+    p = rec.passes[0]
+    ops = [n.id for n in p.graph.nodes if n.op]
+    assert sorted(s.node for s in p.steps) == sorted(ops)
+    assert p.steps[0].op == "AddBackward0"
+    assert [s.index for s in p.steps] == list(range(len(p.steps)))
+
+
+def test_grads_on_edges_match_autograd_grad():
+    """What DotBackward0 sends to w equals torch.autograd.grad of the dot product."""
+    t = lesson_linear()
+    rec = BackwardRecorder()
+    rec(t["y"], label="y", names=t)
+    dot = next(s for s in rec.passes[0].steps if s.op == "DotBackward0")
+    f = lesson_linear()
+    (want,) = torch.autograd.grad(torch.dot(f["w"], f["x"]), f["w"])
+    assert dot.grad_inputs[0] == tuple(want.tolist())
+    assert dot.grad_outputs == (1.0,)
+
+
+def test_second_pass_shows_accumulation():
+    """Backward twice: the second pass's AccumulateGrad steps start from the first's grad."""
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    y = (a * a).sum()
+    rec = BackwardRecorder()
+    rec(y, retain_graph=True, label="y", names={"a": a})
+    rec(y, label="y", names={"a": a})
+    first, second = rec.passes
+    acc1 = next(s for s in first.steps if s.leaf)
+    acc2 = next(s for s in second.steps if s.leaf)
+    assert acc1.grad_before is None
+    assert acc2.grad_before == acc1.grad_after
+    assert acc2.grad_after == tuple(a.grad.tolist())
+    assert "+=" in acc2.explanation
+    assert [second.number, first.number] == [2, 1]
+
+
+def test_hooks_are_removed():
+    """After recording, a further plain backward runs no recording hooks."""
+    a = torch.tensor(2.0, requires_grad=True)
+    y = a * a
+    rec = BackwardRecorder()
+    rec(y, retain_graph=True, label="y")
+    y.backward()
+    assert len(rec.passes) == 1
+    assert a.grad.item() == 8.0
+
+
+def test_torch_errors_pass_through():
+    """Backward on a vector raises torch's own error; nothing is recorded."""
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    rec = BackwardRecorder()
+    with pytest.raises(RuntimeError, match="scalar outputs"):
+        rec(a * 2, label="v")
+    assert rec.passes == ()
+
+
+def test_keeps_first_and_last_passes():
+    """Of 25 passes only the first and last 10 are kept, and the rest are counted."""
+    w = torch.tensor(1.0, requires_grad=True)
+    rec = BackwardRecorder(keep=10)
+    for _ in range(25):
+        rec(w * 3, label="y")
+    assert rec.count == 25 and rec.dropped == 5
+    assert [p.number for p in rec.passes] == list(range(1, 11)) + list(range(16, 26))
+
+
+def test_explanation_names_numbers():
+    """The explanation of the dot step says what it sends to w, with the numbers."""
+    t = lesson_linear()
+    rec = BackwardRecorder()
+    rec(t["y"], label="y", names=t)
+    dot = next(s for s in rec.passes[0].steps if s.op == "DotBackward0")
+    assert "[1.0, 2.0, 3.0] to w" in dot.explanation
