@@ -1,37 +1,166 @@
-"""Say in words what each backward step did, with this run's numbers."""
+"""Say what each backward step did: the chain rule as a formula, then with this run's numbers."""
 
 from __future__ import annotations
 
+import re
+
 from . import graph as g
-from .ops import symbol
+from .ops import SUPERSCRIPTS, base_name
 from .values import fmt_value
+
+G = "∂L/∂out"
+# Formulas in words get no numbers line: "1.0 copied to every element of [..]" reads badly.
+PROSE = re.compile(r"\b(copied|summed|reshaped|at|with|put|removed|elsewhere|in)\b")
+
+# Local derivative per op and input slot. {g} is the gradient arriving, {a}/{b} the first and
+# second operands' names (with {A}/{B} their values), {r} the op's result, {n} the exponent.
+# A formula without numbers ({A}…) is still shown; the real numbers follow it anyway.
+FORMULAS: dict[str, tuple[str, ...]] = {
+    "Add": ("{g}", "{g}"),
+    "Sub": ("{g}", "−{g}"),
+    "Rsub": ("−{g}", "{g}"),
+    "Mul": ("{g} · {b}", "{g} · {a}"),
+    "Div": ("{g} / {b}", "−{g} · {a} / {b}²"),
+    "Neg": ("−{g}",),
+    "Pow": ("{g} · {n}·{a}^({n}−1)",),
+    "Exp": ("{g} · exp({a})",),
+    "Log": ("{g} / {a}",),
+    "Sin": ("{g} · cos({a})",),
+    "Cos": ("−{g} · sin({a})",),
+    "Tanh": ("{g} · (1 − tanh²({a}))",),
+    "Sigmoid": ("{g} · σ({a})·(1 − σ({a}))",),
+    "Relu": ("{g} · [{a} > 0]",),
+    "Sqrt": ("{g} / (2√{a})",),
+    "Abs": ("{g} · sign({a})",),
+    "Sum": ("{g} copied to every element of {a}",),
+    "Mean": ("{g} / n, copied to every element of {a}",),
+    "Dot": ("{g} · {b}", "{g} · {a}"),
+    "Mm": ("{g} @ {b}ᵀ", "{a}ᵀ @ {g}"),
+    "Mv": ("{g} ⊗ {b}", "{a}ᵀ @ {g}"),
+    "Matmul": ("{g} @ {b}ᵀ", "{a}ᵀ @ {g}"),
+    "Addmm": ("{g} summed over the batch", "{g} @ {b2}ᵀ", "{b1}ᵀ @ {g}"),
+    "Softmax": ("s ⊙ ({g} − Σ({g} ⊙ s)), with s = softmax({a})",),
+    "LogSoftmax": ("{g} − softmax({a}) · Σ{g}",),
+    "NllLoss": ("−{g}/N at each target class, 0 elsewhere",),
+    "MseLoss": ("{g} · 2({a} − target)/N",),
+    "BinaryCrossEntropy": ("{g} · (p − y) / (p(1 − p)) / N",),
+    "Expand": ("{g} summed over the broadcast dimensions (back to {a}'s shape)",),
+    "View": ("{g} reshaped back to {a}'s shape",),
+    "Reshape": ("{g} reshaped back to {a}'s shape",),
+    "UnsafeView": ("{g} reshaped back to {a}'s shape",),
+    "Squeeze": ("{g} with the squeezed dimension put back",),
+    "Unsqueeze": ("{g} with the added dimension removed",),
+    "T": ("({g})ᵀ",),
+    "Transpose": ("({g})ᵀ",),
+    "Select": ("{g} at the selected position, 0 elsewhere",),
+    "Index": ("{g} at the indexed positions, 0 elsewhere",),
+    "Slice": ("{g} in the slice, 0 elsewhere",),
+    "Clone": ("{g}",),
+}
 
 
 def explain(step: g.Step, graph: g.Graph) -> str:
-    """One or two sentences for a step: what arrived, what went where."""
+    """The chain rule for one step: formula, numbers, and where each gradient goes."""
     if step.leaf is not None:
-        leaf = graph.node(step.leaf).label
-        arrived = fmt_value(step.grad_outputs[0] if step.grad_outputs else None)
-        if step.grad_before is None:
-            return f"{leaf}.grad was empty, so {leaf}.grad = {arrived}."
-        return (
-            f"{leaf}.grad already held {fmt_value(step.grad_before)}, so "
-            f"{leaf}.grad += {arrived} gives {fmt_value(step.grad_after)}."
-        )
+        return _accumulate(step, graph)
     node = graph.node(step.node)
-    incoming = ", ".join(fmt_value(v) for v in step.grad_outputs) or "nothing"
-    sends = [
-        f"{fmt_value(grad)} to {_label(graph, target)}"
-        for grad, target in zip(step.grad_inputs, step.targets, strict=False)
-        if target is not None and grad is not None
-    ]
-    text = f"{step.op} ({node.label or symbol(step.op)}) receives ∂L/∂out = {incoming}"
-    return text + (f" and sends {'; '.join(sends)}." if sends else ".")
+    arrived = ", ".join(fmt_value(v) for v in step.grad_outputs) or "nothing"
+    lines = [f"{step.op} ({node.label}) runs: {G} = {arrived} arrives."]
+    formulas = FORMULAS.get(base_name(step.op))
+    operands = _operands(step, graph)
+    names = _slots({k: expression(graph, o.id) for k, o in operands.items()})
+    values = _slots({k: fmt_value(o.value) for k, o in operands.items()})
+    arriving = fmt_value(step.grad_outputs[0]) if step.grad_outputs else G
+    for slot, (grad, target) in enumerate(zip(step.grad_inputs, step.targets, strict=False)):
+        if target is None or grad is None:
+            continue
+        who = _wrap(expression(graph, target))
+        if formulas and slot < len(formulas):
+            rule = formulas[slot].format(g=G, n=_exponent(node), **names)
+            numbers = formulas[slot].format(g=arriving, n=_exponent(node), **values)
+            plain = "—" not in numbers and not PROSE.search(numbers)
+            shown = f" = {numbers}" if plain and numbers != fmt_value(grad) else ""
+            lines.append(f"∂L/∂{who} = {rule}{shown} = {fmt_value(grad)}")
+        else:
+            lines.append(f"∂L/∂{who} = {fmt_value(grad)} (no formula shown for {step.op})")
+    if len(lines) == 1:
+        lines.append("No input needs a gradient, so nothing is sent on.")
+    return "\n".join(lines)
 
 
-def _label(graph: g.Graph, node_id: str) -> str:
+def _accumulate(step: g.Step, graph: g.Graph) -> str:
+    leaf = graph.node(step.leaf).label
+    arrived = fmt_value(step.grad_outputs[0] if step.grad_outputs else None)
+    if step.grad_before is None:
+        return f"AccumulateGrad: {leaf}.grad was empty, so {leaf}.grad = {arrived}."
+    return (
+        f"AccumulateGrad: {leaf}.grad already held {fmt_value(step.grad_before)}, so "
+        f"{leaf}.grad += {arrived} gives {fmt_value(step.grad_after)}."
+    )
+
+
+def _operands(step: g.Step, graph: g.Graph) -> dict[int, g.Node]:
+    """The op's operands by position: differentiable inputs by slot, constants in the gaps."""
+    consts = iter(graph.node(e.src) for e in graph.edges if e.dst == step.node and e.kind == g.DATA)
+    out: dict[int, g.Node] = {}
+    for slot, target in enumerate(step.targets):
+        node = _tensor_behind(graph, target) if target else next(consts, None)
+        if node is not None:
+            out[slot] = node
+    for extra in consts:
+        out[len(out)] = extra
+    return out
+
+
+def _slots(by_slot: dict[int, str]) -> dict[str, str]:
+    get = by_slot.get
+    return {"a": get(0, "a"), "b": get(1, "b"), "b1": get(1, "b"), "b2": get(2, "c")}
+
+
+def _tensor_behind(graph: g.Graph, node_id: str) -> g.Node:
+    """AccumulateGrad stands for its leaf; anything else stands for itself."""
     node = graph.node(node_id)
     if node.kind == g.ACCUMULATE:
         leaves = [e.src for e in graph.edges if e.dst == node_id and e.kind == g.LEAF_EDGE]
-        return graph.node(leaves[0]).label if leaves else node.label
-    return node.name or node.label
+        return graph.node(leaves[0]) if leaves else node
+    return node
+
+
+INFIX = {"Add": "+", "Sub": "−", "Mul": "·", "Div": "/", "Dot": "·", "Mm": "@", "Mv": "@",
+         "Matmul": "@", "Rsub": "−"}  # fmt: skip
+MAX_EXPRESSION = 28  # longer expressions read worse than a plain "(+ output)"
+
+
+def expression(graph: g.Graph, node_id: str, depth: int = 3) -> str:
+    """Readable maths for what a node computes, e.g. x² + 3·x; short names for deep parts."""
+    node = _tensor_behind(graph, node_id)
+    if node.is_tensor or node.name:
+        return node.name or node.label
+    if depth == 0:
+        return f"({node.label} output)"
+    ops = [e for e in graph.edges if e.dst == node.id and e.kind in (g.GRAD, g.DATA)]
+    ops.sort(key=lambda e: (e.slot is None, e.slot or 0))
+    parts = [_wrap(expression(graph, e.src, depth - 1)) for e in ops]
+    base = base_name(node.op or "")
+    if base in INFIX and len(parts) == 2:
+        text = f"{parts[0]} {INFIX[base]} {parts[1]}"
+    elif base == "Pow" and parts:
+        text = parts[0] + _exponent(node).translate(SUPERSCRIPTS)
+    elif parts:
+        inner = [expression(graph, e.src, depth - 1) for e in ops]  # no extra parentheses
+        text = f"{node.label}({', '.join(inner)})"
+    else:
+        text = node.label
+    return text if len(text) <= MAX_EXPRESSION else f"({node.label} output)"
+
+
+def _wrap(text: str) -> str:
+    simple = " " not in text or (text.startswith("(") and text.endswith(")"))
+    return text if simple else f"({text})"
+
+
+def _exponent(node: g.Node) -> str:
+    for s in node.saved:
+        if s.name == "exponent":
+            return s.text
+    return "n"

@@ -3,7 +3,9 @@
 import pytest
 import torch
 
+from engine.forward import ForwardRecorder
 from engine.record import BackwardRecorder
+from engine.values import fmt_value
 
 
 def lesson_linear():
@@ -104,9 +106,12 @@ def test_keeps_first_and_last_passes():
 
 
 def test_explanation_names_numbers():
-    """The explanation of the dot step says what it sends to w, with the numbers."""
-    t = lesson_linear()
-    rec = BackwardRecorder()
+    """The dot step explains ∂L/∂w = ∂L/∂out · x, then with the numbers torch produced."""
+    fr = ForwardRecorder()
+    with fr:
+        t = lesson_linear()
+    rec = BackwardRecorder(forward=fr)
     rec(t["y"], label="y", names=t)
     dot = next(s for s in rec.passes[0].steps if s.op == "DotBackward0")
-    assert "[1.0, 2.0, 3.0] to w" in dot.explanation
+    x, grad = fmt_value(tuple(t["x"].tolist())), fmt_value(tuple(t["w"].grad.tolist()))
+    assert f"∂L/∂w = ∂L/∂out · x = 1.0 · {x} = {grad}" in dot.explanation
