@@ -8,7 +8,7 @@ from typing import Any
 
 import torch
 from torch.overrides import TorchFunctionMode
-from torch.utils.weak import WeakTensorKeyDictionary
+from torch.utils.weak import WeakIdKeyDictionary, WeakTensorKeyDictionary
 
 from .values import snapshot
 
@@ -44,12 +44,33 @@ def func_name(func: Any) -> str:
     return name.removesuffix(".__get__")
 
 
+class LeafOrder:
+    """Numbers each leaf that requires grad by when the program first touched it."""
+
+    def __init__(self) -> None:
+        self.index: WeakIdKeyDictionary = WeakIdKeyDictionary()
+
+    def see(self, out: Any, args: tuple) -> list[tuple[int, torch.Tensor]]:
+        """Record leaves among an op's output and inputs; return the ones new here."""
+        new = []
+        for t in (out, *args):
+            fresh = isinstance(t, torch.Tensor) and t not in self.index
+            if fresh and t.is_leaf and t.requires_grad:
+                self.index[t] = len(self.index)
+                new.append((self.index[t], t))
+        return new
+
+    def of(self, tensor: torch.Tensor) -> int | None:
+        return self.index.get(tensor)
+
+
 class ForwardRecorder(TorchFunctionMode):
     """A TorchFunctionMode noting each op's inputs on its grad_fn and every cut-off value."""
 
     def __init__(self) -> None:
         super().__init__()
         self.cuts: WeakTensorKeyDictionary = WeakTensorKeyDictionary()
+        self.leaves = LeafOrder()
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
@@ -59,6 +80,7 @@ class ForwardRecorder(TorchFunctionMode):
         return out
 
     def _note(self, func: Any, args: tuple, out: Any) -> None:
+        self.leaves.see(out, args)
         if not isinstance(out, torch.Tensor):
             return
         name = func_name(func)

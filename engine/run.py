@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -12,6 +13,7 @@ from . import graph as g
 from .errors import ErrorInfo, ProgramError
 from .forward import ForwardRecorder
 from .limits import Limits
+from .numeric import numeric_grads
 from .record import BackwardRecorder
 from .trace import trace
 from .values import shape_of
@@ -64,10 +66,22 @@ def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None) -> g.Run
                       recorder=forward)  # fmt: skip
     if graph is not None:
         notes.extend(graph.notes)
+    tensors = {name: _report(t) for name, t in names.items()}
+    if error is None and recorder.count == 1:
+        # One backward pass: its grads are what the finite differences can be compared with.
+        leaves = {
+            name: (forward.leaves.of(t), t)
+            for name, t in names.items()
+            if t.is_leaf and t.requires_grad and forward.leaves.of(t) is not None
+        }
+        found = numeric_grads(source, leaves, execute, limits=limits, inputs=inputs)
+        tensors = {
+            name: replace(report, numeric_grad=found.get(name)) for name, report in tensors.items()
+        }
     return g.Run(
         ok=error is None,
         stdout=execution.stdout,
-        tensors={name: _report(t) for name, t in names.items()},
+        tensors=tensors,
         graph=graph,
         passes=passes,
         notes=tuple(notes),

@@ -1,0 +1,103 @@
+"""Finite-difference gradients in float64: an independent check of what autograd computed."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import torch
+from torch.overrides import TorchFunctionMode
+
+from .forward import LeafOrder, func_name
+from .limits import Limits
+
+EPS = 1e-6
+MAX_ELEMENTS = 64  # 2 re-runs per element: beyond this the check costs more than it tells
+TIME_BUDGET = 2.0  # seconds for all re-runs together
+
+# Functions that create tensors from data: their float32 results are widened to float64.
+FACTORIES = {
+    "tensor", "as_tensor", "ones", "zeros", "empty", "full", "rand", "randn", "arange",
+    "linspace", "logspace", "eye", "ones_like", "zeros_like", "full_like", "empty_like",
+    "rand_like", "randn_like", "normal",
+}  # fmt: skip
+
+
+class _Stop(Exception):
+    """Raised by the stand-in backward once the loss value is known: the rest is not needed."""
+
+
+class _Perturb(TorchFunctionMode):
+    """Run a program in float64, nudging one element of the k-th leaf it creates by delta."""
+
+    def __init__(self, leaf_index: int, element: int, delta: float):
+        super().__init__()
+        self.leaf_index, self.element, self.delta = leaf_index, element, delta
+        self.leaves = LeafOrder()
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        out = func(*args, **(kwargs or {}))
+        if (
+            isinstance(out, torch.Tensor)
+            and func_name(func) in FACTORIES
+            and out.dtype == torch.float32
+        ):
+            out = out.detach().double().requires_grad_(out.requires_grad)
+        for k, leaf in self.leaves.see(out, args):
+            if k == self.leaf_index:
+                with torch.no_grad():
+                    leaf.view(-1)[self.element] += self.delta
+        return out
+
+
+def numeric_grads(
+    source: str,
+    leaves: Mapping[str, tuple[int, torch.Tensor]],
+    execute: Callable[..., Any],
+    *,
+    limits: Limits,
+    inputs: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Central differences of the first backward's loss for each named leaf (nested lists).
+
+    `leaves` maps a name to (k, tensor): the tensor is the k-th leaf the program created,
+    which is how the re-runs (new tensor objects every time) find it again.
+    """
+    if sum(t.numel() for _, t in leaves.values()) > MAX_ELEMENTS:
+        return {}
+    deadline = time.monotonic() + TIME_BUDGET
+    out: dict[str, Any] = {}
+    for name, (k, leaf) in leaves.items():
+        grads = []
+        for i in range(leaf.numel()):
+            if time.monotonic() > deadline:
+                return out
+            hi = _loss(source, _Perturb(k, i, EPS), execute, limits, inputs)
+            lo = _loss(source, _Perturb(k, i, -EPS), execute, limits, inputs)
+            if hi is None or lo is None:
+                break
+            grads.append((hi - lo) / (2 * EPS))
+        else:
+            out[name] = torch.tensor(grads, dtype=torch.float64).reshape(leaf.shape).tolist()
+    return out
+
+
+def _loss(source, mode, execute, limits, inputs) -> float | None:
+    """The value the program's first backward() ran on, in a float64 re-run."""
+    seen: list[float] = []
+
+    def backward(tensor, gradient=None, retain_graph=None, create_graph=False, **_):
+        value = tensor if gradient is None else (tensor * gradient.to(tensor.dtype)).sum()
+        seen.append(float(value.detach().double().sum()))
+        raise _Stop
+
+    torch.manual_seed(0)
+    with mode, torch.enable_grad():
+        result = execute(source, limits=limits, backward=backward, inputs=inputs)
+    if seen:
+        return seen[0]
+    name = result.last_tensor_name
+    if result.error is None and not result.backward_called and name in result.namespace:
+        return float(result.namespace[name].detach().double().sum())
+    return None
