@@ -1,0 +1,21 @@
+"""Draw engine graphs with Graphviz: themed pictures, backward-pass frames, exports.
+
+Never imports streamlit: the app builds on this package, not the other way round.
+"""
+
+from .draw import to_digraph
+from .export import FORMATS, export, player_data
+from .layout import LayoutError
+from .options import DrawOptions
+from .themes import THEMES, Theme
+
+__all__ = [
+    "FORMATS",
+    "THEMES",
+    "DrawOptions",
+    "LayoutError",
+    "Theme",
+    "export",
+    "player_data",
+    "to_digraph",
+]

@@ -1,0 +1,305 @@
+"""Build the DOT of a graph in one state of the backward pass, themed and self-explaining."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from html import escape
+
+import graphviz
+
+from engine import graph as g
+from engine.values import fmt_shape, fmt_value
+
+from .frames import Frame, State, build_frames, frame_index, reserved_texts, state_at
+from .layout import Layout, layout
+from .options import DrawOptions
+from .themes import Theme, get_theme
+from .view import View, build_view
+
+# How text that is not shown yet keeps its room: drawn in the background colour (a plain
+# Digraph that dot lays out itself), left out (positions pinned from the one layout), or
+# all shown (the player's base picture, which the player then restyles).
+GHOST, BLANK, ALL = "ghost", "blank", "all"
+
+KIND_TAGS = {
+    g.LEAF: "parameter",
+    g.CONSTANT: "constant",
+    g.CUT: "cut off",
+    g.OUTPUT: "output",
+}
+
+
+@dataclass
+class Scene:
+    """One graph ready to draw: the view, its frames, and the options."""
+
+    view: View
+    frames: list[Frame]
+    options: DrawOptions
+    edge_room: dict[str, str]
+    grad_room: dict[str, str]
+    grad_rows: set[str]  # drawn nodes that carry a .grad row
+
+    @property
+    def theme(self) -> Theme:
+        return get_theme(self.options.theme)
+
+    def state(self, step: int | None) -> State:
+        return state_at(self.frames, frame_index(step, self.frames))
+
+    def digraph(self, state: State, hidden: str = GHOST, pinned: Layout | None = None):
+        return _digraph(self, state, hidden, pinned)
+
+    def layout(self) -> Layout:
+        """The one layout: every text at its widest, so later frames never need more room."""
+        source = self.digraph(State(), hidden=ALL).source
+        return layout(source, self.options.layout_seconds)
+
+
+def scene(graph_or_pass: g.Graph | g.Pass, options: DrawOptions | None = None) -> Scene:
+    """Prepare an engine Graph or Pass for drawing."""
+    options = options or DrawOptions()
+    if isinstance(graph_or_pass, g.Pass):
+        graph, pass_ = graph_or_pass.graph, graph_or_pass
+    elif isinstance(graph_or_pass, g.Graph):
+        graph, pass_ = graph_or_pass, None
+    else:
+        kind = type(graph_or_pass).__name__
+        raise TypeError(f"expected an engine Graph or Pass, not {kind}")
+    view = build_view(graph, options)
+    frames = build_frames(pass_, view, options.value_chars)
+    edge_room, grad_room = reserved_texts(frames)
+    grad_rows = {n.id for n in view.nodes if n.kind == g.LEAF} | set(grad_room)
+    return Scene(view, frames, options, edge_room, grad_room, grad_rows)
+
+
+def options_for(options: DrawOptions | None, theme: str | None) -> DrawOptions:
+    """Options with the theme argument applied (it wins over options.theme)."""
+    options = options or DrawOptions()
+    return replace(options, theme=theme) if theme and theme != options.theme else options
+
+
+def to_digraph(
+    graph_or_pass: g.Graph | g.Pass,
+    theme: str | None = None,
+    step: int | None = None,
+    options: DrawOptions | None = None,
+) -> graphviz.Digraph:
+    """The graph as a graphviz.Digraph, styled for `step` of the backward pass (None: before)."""
+    sc = scene(graph_or_pass, options_for(options, theme))
+    return sc.digraph(sc.state(step))
+
+
+def _digraph(sc: Scene, state: State, hidden: str, pinned: Layout | None) -> graphviz.Digraph:
+    t, o = sc.theme, sc.options
+    dot = graphviz.Digraph(name="autograd", engine="dot")
+    fs = t.font_size
+    dot.attr(
+        "graph",
+        rankdir=o.direction,
+        bgcolor="transparent" if o.transparent else t.background,
+        fontname=t.font,
+        fontsize=f"{fs * 0.85:g}",
+        fontcolor=t.muted,
+        nodesep=f"{0.35 * fs / 14:.2f}",
+        ranksep=f"{0.45 * fs / 14:.2f}",
+        pad="0.25",
+        labelloc="b",
+        label=_text_label(sc.view.notes),
+    )
+    dot.attr("node", fontname=t.font, fontsize=f"{fs:g}", fontcolor=t.text, color=t.text,
+             penwidth=f"{t.pen:g}", margin="0.12,0.06")  # fmt: skip
+    dot.attr("edge", fontname=t.font, fontsize=f"{fs * 0.9:g}", color=t.text,
+             fontcolor=t.text, penwidth=f"{t.pen:g}", arrowsize=f"{0.7 + t.pen / 6:.2f}")  # fmt: skip
+    if pinned is not None:
+        dot.attr("graph", bb=pinned.bb)
+    for node in sc.view.nodes:
+        attrs = _node_attrs(sc, node, state, hidden)
+        if pinned is not None and attrs["id"] in pinned.nodes:
+            pos, w, h = pinned.nodes[attrs["id"]]
+            attrs.update(pos=pos + "!", width=f"{w:g}", height=f"{h:g}", fixedsize="true")
+        dot.node(node.id, **attrs)
+    for edge in sc.view.edges:
+        attrs = _edge_attrs(sc, edge, state, hidden)
+        if pinned is not None and edge.id in pinned.edges:
+            pos, lp = pinned.edges[edge.id]
+            attrs["pos"] = pos
+            if lp:
+                attrs["lp"] = lp
+        dot.edge(edge.src, edge.dst, **attrs)
+    if o.legend:
+        attrs = {"id": "legend", "shape": "plaintext", "label": _legend(sc)}
+        if pinned is not None and "legend" in pinned.nodes:
+            pos, w, h = pinned.nodes["legend"]
+            attrs.update(pos=pos + "!", width=f"{w:g}", height=f"{h:g}", fixedsize="true")
+        with dot.subgraph(name="legend_rank") as sub:
+            sub.attr(rank="sink")
+            sub.node("legend", **attrs)
+    return dot
+
+
+# Node shapes: kinds differ by outline and border, not by colour alone (print has no colour).
+SHAPES = {
+    g.LEAF: dict(shape="box", style="rounded", pen=2.4),
+    g.CONSTANT: dict(shape="box", style="", pen=1.0),
+    g.CUT: dict(shape="box", style="dashed", pen=1.6),
+    g.OUTPUT: dict(shape="box", style="rounded", pen=1.4, peripheries="2"),
+    g.OP: dict(shape="ellipse", style="", pen=1.0),
+    g.ACCUMULATE: dict(shape="hexagon", style="", pen=1.0),
+    "summary": dict(shape="note", style="dashed", pen=1.0),
+}
+FILLS = {g.LEAF: "leaf", g.CONSTANT: "constant", g.CUT: "cut", g.OUTPUT: "output",
+         g.OP: "op", g.ACCUMULATE: "accumulate", "summary": "constant"}  # fmt: skip
+
+
+def _node_attrs(sc: Scene, node: g.Node, state: State, hidden: str) -> dict[str, str]:
+    t = sc.theme
+    shape = SHAPES.get(node.kind, SHAPES[g.OP])
+    styles = [s for s in (shape["style"], "filled" if t.filled else "") if s]
+    pen = t.pen * shape["pen"]
+    attrs = {
+        "id": f"node-{node.id}",
+        "shape": shape["shape"],
+        "style": ",".join(styles),
+        "fillcolor": getattr(t, FILLS.get(node.kind, "op")),
+        "penwidth": f"{pen:g}",
+        "label": _node_label(sc, node, state, hidden),
+    }
+    if "peripheries" in shape:
+        attrs["peripheries"] = shape["peripheries"]
+    if node.id == state.active:
+        attrs.update(color=t.active, fillcolor=t.active_fill, penwidth=f"{max(pen, t.pen) * 2.4:g}")
+    elif node.id in state.ran:
+        attrs["color"] = t.done
+    return attrs
+
+
+def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
+    t, o = sc.theme, sc.options
+    fs = t.font_size
+    rows: list[str] = []
+    small = f'POINT-SIZE="{fs * 0.8:g}"'
+    if node.is_tensor:
+        rows.append(f'<FONT POINT-SIZE="{fs * 1.2:g}"><B>{escape(node.label)}</B></FONT>')
+        tag = KIND_TAGS[node.kind]
+        if node.kind == g.CUT and node.cut_by:
+            tag = f"cut off by {node.cut_by}"
+        shape = fmt_shape(node.shape)
+        tag += f" · {shape}" if shape else ""
+        rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(tag)}</FONT>')
+        if o.show_values and node.value is not None and node.label != fmt_value(node.value):
+            rows.append(escape(_cut(fmt_value(node.value), o.value_chars)))
+    elif node.kind == "summary":
+        rows.append(f"<B>{escape(node.label)}</B>")
+        rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(node.op or "")}</FONT>')
+    else:
+        symbol = "+=" if node.kind == g.ACCUMULATE else node.label
+        rows.append(f'<FONT POINT-SIZE="{fs * 1.45:g}"><B>{escape(symbol)}</B></FONT>')
+        rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(node.op or "")}</FONT>')
+        if o.show_values and node.value is not None:
+            value = _cut(fmt_value(node.value), o.value_chars)
+            rows.append(escape(f"{node.name} = {value}" if node.name else f"= {value}"))
+        if o.show_saved:
+            for s in node.saved:
+                text = fmt_value(s.value) if s.value is not None else s.text
+                line = _cut(f"saved {s.name}: {text}", o.value_chars + 10)
+                rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(line)}</FONT>')
+    if node.id in sc.grad_rows:
+        rows.append(_grad_row(sc, node, state, hidden))
+    cells = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
+    return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
+
+
+def _grad_row(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
+    """The .grad line of a leaf: the room of its widest text, filled once backward gets there."""
+    t = sc.theme
+    room = sc.grad_room.get(node.id, f"{node.label}.grad = None")
+    text, colour = state.grads.get(node.id), t.grad
+    if text is None:
+        if hidden == BLANK:
+            return " "
+        # A ghost in the colour of what is behind it keeps the room without showing.
+        behind = getattr(t, FILLS[node.kind]) if t.filled else t.background
+        text, colour = room, (t.grad if hidden == ALL else behind)
+    return f'<FONT COLOR="{colour}"><B>{escape(text)}</B></FONT>'
+
+
+EDGE_STYLES = {
+    g.GRAD: dict(style="solid"),
+    g.OUT_EDGE: dict(style="solid"),
+    g.LEAF_EDGE: dict(style="solid"),
+    g.DATA: dict(style="dashed", arrowhead="empty"),
+    g.CUT_EDGE: dict(style="dotted", arrowhead="tee"),
+}
+
+
+def _edge_attrs(sc: Scene, edge, state: State, hidden: str) -> dict[str, str]:
+    t = sc.theme
+    attrs = {"id": edge.id, **EDGE_STYLES.get(edge.kind, EDGE_STYLES[g.GRAD])}
+    if edge.kind in (g.DATA, g.CUT_EDGE):
+        attrs["color"] = t.muted
+    room = sc.edge_room.get(edge.id)
+    if edge.id in state.travel:
+        attrs.update(color=t.travel, fontcolor=t.travel, penwidth=f"{t.pen * 2.6:g}")
+        attrs["label"] = _edge_label(state.travel[edge.id], bold=True)
+    elif edge.id in state.done:
+        attrs.update(color=t.done, fontcolor=t.done, penwidth=f"{t.pen * 1.6:g}")
+        attrs["label"] = _edge_label(state.done[edge.id])
+    elif room is not None and hidden != BLANK:
+        attrs["label"] = _edge_label(room)
+        attrs["fontcolor"] = t.done if hidden == ALL else t.background
+    return attrs
+
+
+def _edge_label(text: str, bold: bool = False) -> str:
+    # A space either side keeps the number off the line it labels.
+    body = f"<B>{escape(text)}</B>" if bold else escape(text)
+    return f"< {body} >"
+
+
+def _legend(sc: Scene) -> str:
+    """An HTML table: a sample of each kind present, drawn as the graph draws it."""
+    t = sc.theme
+    kinds = {n.kind for n in sc.view.nodes}
+    fill = (lambda k: f' BGCOLOR="{getattr(t, k)}"') if t.filled else (lambda k: "")
+    samples = [
+        (g.LEAF, f'<TD BORDER="2" STYLE="rounded"{fill("leaf")}>w</TD>',
+         "parameter: a leaf that requires grad; gets .grad"),
+        (g.CONSTANT, f'<TD BORDER="1"{fill("constant")}>x</TD>', "constant: no gradient"),
+        (g.CUT, f'<TD BORDER="1" STYLE="dashed"{fill("cut")}>c</TD>',
+         "cut off by no_grad / detach: no gradient"),
+        (g.OUTPUT, f'<TD BORDER="3" STYLE="rounded"{fill("output")}>y</TD>',
+         "output: backward starts here"),
+        (g.OP, f'<TD BORDER="1" STYLE="rounded"{fill("op")}>+</TD>',
+         "op: the maths, and its grad_fn class"),
+        (g.ACCUMULATE, f'<TD BORDER="1"{fill("accumulate")}>+=</TD>',
+         "AccumulateGrad: adds into the leaf's .grad"),
+    ]  # fmt: skip
+    rows = [
+        '<TR><TD ALIGN="LEFT" COLSPAN="2"><B>Legend</B></TD></TR>',
+    ]
+    for kind, cell, text in samples:
+        if kind in kinds:
+            rows.append(f'<TR>{cell}<TD ALIGN="LEFT">{escape(text)}</TD></TR>')
+    lines = [("→", "forward: values flow along the arrows")]
+    lines.append(("←", "backward: gradients flow against them"))
+    if any(e.kind == g.DATA for e in sc.view.edges):
+        lines.append(("⇢", "dashed: a constant input (no gradient)"))
+    if any(e.kind == g.CUT_EDGE for e in sc.view.edges):
+        lines.append(("⊣", "dotted: where a cut-off value came from"))
+    for glyph, text in lines:
+        rows.append(f'<TR><TD>{glyph}</TD><TD ALIGN="LEFT">{escape(text)}</TD></TR>')
+    small = t.font_size * 0.8
+    body = "".join(rows)
+    return (
+        f'<<FONT POINT-SIZE="{small:g}" COLOR="{t.text}"><TABLE BORDER="1" COLOR="{t.muted}" '
+        f'CELLBORDER="0" CELLSPACING="4" CELLPADDING="3" STYLE="rounded">{body}</TABLE></FONT>>'
+    )
+
+
+def _text_label(notes: tuple[str, ...]) -> str:
+    return "\n".join(notes)
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

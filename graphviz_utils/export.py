@@ -1,0 +1,214 @@
+"""Exports of one laid-out graph: SVG, PNG, PDF, an animated GIF, a standalone HTML player."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import textwrap
+from dataclasses import asdict
+from functools import cache
+from pathlib import Path
+
+from PIL import Image, ImageDraw, ImageFont
+
+from engine import graph as g
+
+from .draw import ALL, BLANK, Scene, options_for, scene
+from .frames import frame_index, state_at
+from .layout import render_pinned
+from .options import DrawOptions
+
+FORMATS = ("svg", "png", "pdf", "gif", "html")
+PNG_DPI = 144  # twice the 72 dpi of a plain render: crisp on high-density screens and slides
+GIF_DPI = 96
+GIF_MAX_FRAMES = 150  # each frame is one Graphviz render; beyond this the HTML player is the way
+HOLD_MS, STEP_MS, LAST_MS = 2000, 1200, 3500  # a pause on the first and last frames
+HERE = Path(__file__).resolve().parent
+
+
+def export(
+    pass_or_graph: g.Pass | g.Graph,
+    path_or_format: str | Path,
+    *,
+    theme: str | None = None,
+    step: int | None = None,
+    dpi: float | None = None,
+    options: DrawOptions | None = None,
+) -> bytes:
+    """Render to a format ("png") or a file path ("out.png", written too); returns the bytes."""
+    fmt, path = _format_of(path_or_format)
+    if dpi is not None and not 10 <= dpi <= 1200:
+        raise ValueError(f"dpi {dpi!r} is out of range: choose 10..1200")
+    sc = scene(pass_or_graph, options_for(options, theme))
+    if fmt == "gif":
+        data = gif(sc, dpi or GIF_DPI)
+    elif fmt == "html":
+        data = html(player_data_of(sc, start=step))
+    else:
+        data = render_frame(sc, frame_index(step, sc.frames), fmt, dpi or PNG_DPI)
+    if path is not None:
+        path.write_bytes(data)
+    return data
+
+
+def _format_of(path_or_format: str | Path) -> tuple[str, Path | None]:
+    text = str(path_or_format)
+    if text.lower() in FORMATS:
+        return text.lower(), None
+    suffix = Path(text).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise ValueError(
+            f"unknown format {suffix or text!r} for {text!r}; choose one of: {', '.join(FORMATS)}"
+        )
+    return suffix, Path(text)
+
+
+def frame_source(sc: Scene, index: int, hidden: str = BLANK) -> str:
+    """DOT for frame `index` with every position pinned from the scene's one layout."""
+    return sc.digraph(state_at(sc.frames, index), hidden=hidden, pinned=sc.layout()).source
+
+
+def render_frame(sc: Scene, index: int, fmt: str, dpi: float = PNG_DPI) -> bytes:
+    """One frame rendered by Graphviz without a new layout (neato -n2)."""
+    timeout = sc.options.layout_seconds
+    return render_pinned(frame_source(sc, index), fmt, timeout, dpi if fmt == "png" else None)
+
+
+def gif(sc: Scene, dpi: float = GIF_DPI) -> bytes:
+    """Every frame of the backward pass, each with a caption naming its step."""
+    if len(sc.frames) > GIF_MAX_FRAMES:
+        raise ValueError(
+            f"the backward pass has {len(sc.frames) - 1} steps; a GIF holds at most "
+            f"{GIF_MAX_FRAMES - 1} (export HTML to play a longer pass)"
+        )
+    images = [
+        Image.open(io.BytesIO(render_frame(sc, i, "png", dpi))).convert("RGB")
+        for i in range(len(sc.frames))
+    ]
+    captioned = _with_captions(images, [f.caption for f in sc.frames], sc, dpi)
+    durations = [STEP_MS] * len(captioned)
+    durations[0] = HOLD_MS
+    durations[-1] = LAST_MS if len(captioned) > 1 else HOLD_MS
+    out = io.BytesIO()
+    captioned[0].save(
+        out, "GIF", save_all=True, append_images=captioned[1:], duration=durations, loop=0
+    )
+    return out.getvalue()
+
+
+def _with_captions(images: list[Image.Image], captions: list[str], sc: Scene, dpi: float):
+    """Add one band below every frame, as tall as the longest caption needs (frames stay equal)."""
+    t = sc.theme
+    width = max(im.width for im in images)
+    size = max(12, round(t.font_size * 0.95 * dpi / 72))
+    font = _font(size)
+    chars = max(20, int(width / (size * 0.55)))
+    wrapped = [textwrap.wrap(c, chars) or [""] for c in captions]
+    line_h = round(size * 1.35)
+    band = line_h * max(len(w) for w in wrapped) + size
+    out = []
+    for im, lines in zip(images, wrapped, strict=True):
+        frame = Image.new("RGB", (width, max(i.height for i in images) + band), t.background)
+        frame.paste(im, (0, 0))
+        draw = ImageDraw.Draw(frame)
+        y = frame.height - band + size // 2
+        for line in lines:
+            draw.text((size, y), line, fill=t.text, font=font)
+            y += line_h
+        out.append(frame)
+    return out
+
+
+@cache
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.truetype("DejaVuSans.ttf", size)  # Pillow searches /usr/share/fonts
+    except OSError:
+        return ImageFont.load_default(size)
+
+
+def player_data(
+    pass_or_graph: g.Pass | g.Graph,
+    options: DrawOptions | None = None,
+    *,
+    theme: str | None = None,
+    start: int | None = None,
+) -> dict:
+    """JSON-able data for player.js: the one-layout SVG and what each frame restyles."""
+    return player_data_of(scene(pass_or_graph, options_for(options, theme)), start)
+
+
+def player_data_of(sc: Scene, start: int | None = None) -> dict:
+    first = frame_index(start, sc.frames)  # validates start
+    t = sc.theme
+    svg = render_pinned(frame_source(sc, 0, hidden=ALL), "svg", sc.options.layout_seconds)
+    frames = []
+    for f in sc.frames:
+        frames.append(
+            {
+                "step": f.step,
+                "node": f"node-{f.node}" if f.node else None,
+                "travel": [list(p) for p in f.travel],
+                "grads": [[f"node-{n}", text] for n, text in f.grads],
+                "caption": f.caption,
+            }
+        )
+    return {
+        "svg": _inline_svg(svg.decode()),
+        "frames": frames,
+        "captions": [f.caption for f in sc.frames],
+        "steps": len(sc.frames) - 1,
+        "start": first - 1,
+        "theme": t.name,
+        "style": {k: v for k, v in asdict(t).items() if k != "name"},
+        "edges": sorted(sc.edge_room),
+        "grad_nodes": sorted(f"node-{n}" for n in sc.grad_rows),
+    }
+
+
+def _inline_svg(svg: str) -> str:
+    """The <svg> element alone: no XML prolog, doctype or comments, ready for innerHTML."""
+    svg = svg[svg.index("<svg") :]
+    return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
+
+
+def html(data: dict) -> bytes:
+    """A standalone page that plays the backward pass offline: our own JS and CSS inlined."""
+    js = (HERE / "player.js").read_text()
+    css = (HERE / "player.css").read_text()
+    payload = json.dumps(data).replace("</", "<\\/")  # no "</script>" inside the JSON
+    page = PAGE.format(
+        title="Autograd Explorer: backward pass",
+        css=css,
+        js=js,
+        data=payload,
+        bg=data["style"]["background"],
+    )
+    return page.encode()
+
+
+PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{title}</title>
+<style>
+body {{ margin: 0; padding: 16px; background: {bg}; font-family: system-ui, sans-serif; }}
+{css}
+</style>
+</head>
+<body>
+<div id="player"></div>
+<script id="player-data" type="application/json">{data}</script>
+<script>
+{js}
+</script>
+<script>
+mountPlayer(document.getElementById("player"),
+            JSON.parse(document.getElementById("player-data").textContent), null);
+</script>
+</body>
+</html>
+"""

@@ -1,0 +1,33 @@
+"""Drawing options: one frozen value, so it can key caches and travel between modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .themes import get_theme
+
+DIRECTIONS = ("TB", "LR")
+
+
+@dataclass(frozen=True)
+class DrawOptions:
+    """How to draw a graph; every field has the default a lecturer would want."""
+
+    theme: str = "light"
+    fold_accumulate: bool = False  # True: AccumulateGrad is drawn inside its leaf
+    show_saved: bool = False  # tensors ops saved for backward, listed in the op node
+    show_values: bool = True
+    show_constants: bool = True
+    direction: str = "TB"  # "TB" top to bottom, "LR" left to right
+    transparent: bool = False  # no background fill (for slides with their own)
+    legend: bool = True
+    max_nodes: int = 400  # beyond it the graph is summarised (and says so)
+    layout_seconds: float = 10.0  # dot gets this long, then a LayoutError
+    value_chars: int = 36  # longest value text before it is cut with …
+
+    def __post_init__(self) -> None:
+        get_theme(self.theme)  # raises with the list of choices
+        if self.direction not in DIRECTIONS:
+            raise ValueError(f"unknown direction {self.direction!r}; choose TB or LR")
+        if self.max_nodes < 1:
+            raise ValueError(f"max_nodes must be at least 1, not {self.max_nodes}")
