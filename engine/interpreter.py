@@ -806,7 +806,9 @@ class _Interpreter:
             if self.backward_fn is None:
                 tensor.backward(gradient, retain_graph, create_graph)
             else:
-                self.backward_fn(tensor, gradient, retain_graph, create_graph, label=label)
+                self.backward_fn(
+                    tensor, gradient, retain_graph, create_graph, label=label, names=self.ns
+                )
         except RuntimeError as error:
             message = _first_sentence(_first_line(error))
             hint = _backward_hint(message, tensor, label)

@@ -48,7 +48,11 @@ def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None) -> g.Run
     recorder = BackwardRecorder(forward=forward, limits=limits)
     notes: list[str] = []
     with forward:
-        execution = execute(source, limits=limits, backward=recorder, inputs=inputs)
+
+        def backward(*args, names=None, **kwargs):
+            recorder(*args, names=_named_tensors(names or {}), **kwargs)
+
+        execution = execute(source, limits=limits, backward=backward, inputs=inputs)
         names = _named_tensors(execution.namespace)
         error = execution.error
         output = None

@@ -1,0 +1,180 @@
+"""engine.run: a whole program through the interpreter, the graph and the recorded passes."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import engine
+from engine import graph as g
+
+SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "autograd-lesson.txt"
+CARD = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
+LINEAR = """import torch
+x = torch.tensor([1.0, 2.0, 3.0])
+w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
+b = torch.tensor(1.0, requires_grad=True)
+y = torch.dot(w, x) + b
+print("Output y:", y)
+y.backward()
+print("Gradient of w:", w.grad)
+print("Gradient of b:", b.grad)
+"""
+
+
+def plain_python(source: str) -> str:
+    """What CPython with torch prints for the same (trusted, test-only) text."""
+    out = subprocess.run([sys.executable, "-c", source], capture_output=True, text=True, check=True)
+    return out.stdout
+
+
+def torch_linear():
+    x = torch.tensor([1.0, 2.0, 3.0])
+    w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    b = torch.tensor(1.0, requires_grad=True)
+    y = torch.dot(w, x) + b
+    y.backward()
+    return x, w, b, y
+
+
+def test_linear_model_prints_like_python():
+    """The lesson's linear model prints exactly what plain Python prints."""
+    run = engine.run(LINEAR)
+    assert run.ok, run.error
+    assert run.stdout == plain_python(LINEAR)
+
+
+def test_linear_model_tensors_and_grads():
+    """tensors holds w, b, x, y with values and grads equal to torch's own."""
+    _, w, b, y = torch_linear()
+    run = engine.run(LINEAR)
+    assert run.tensors["w"].grad == w.grad.tolist()
+    assert run.tensors["b"].grad == b.grad.tolist()
+    assert run.tensors["y"].value == y.item()
+    assert run.tensors["w"].requires_grad and run.tensors["w"].is_leaf
+    assert not run.tensors["x"].requires_grad
+
+
+def test_card_math_style_gets_automatic_backward():
+    """The card's y = w·x + b: backward runs on y with a note, grads match torch."""
+    _, w, b, _ = torch_linear()
+    run = engine.run(CARD)
+    assert run.ok, run.error
+    assert run.tensors["w"].grad == w.grad.tolist()
+    assert run.tensors["b"].grad == b.grad.tolist()
+    assert any("never called backward" in n for n in run.notes)
+    ops = {n.op for n in run.graph.nodes}
+    assert {"DotBackward0", "AddBackward0", "AccumulateGrad"} <= ops
+    assert [p.output for p in run.passes] == ["y"]
+
+
+def test_vector_output_is_summed_with_a_note():
+    """A vector as the last tensor gets backward on its .sum(), and a note says so."""
+    run = engine.run("x = param([2.0, 3.0])\ny = x**2 + 3*x\n")
+    assert run.ok, run.error
+    x = torch.tensor([2.0, 3.0], requires_grad=True)
+    (x**2 + 3 * x).sum().backward()
+    assert run.tensors["x"].grad == x.grad.tolist()
+    assert "y is not a scalar, so backward ran on y.sum() (as in the lesson)" in run.notes
+    assert run.passes[0].output == "y.sum()"
+
+
+def test_constant_output_has_no_pass():
+    """An output that needs no grad gives a graph, no pass, and a note saying why."""
+    run = engine.run("x = [1.0, 2.0]\ny = x * 2\n")
+    assert run.ok and run.passes == ()
+    assert run.graph is not None
+    assert any("does not depend on any tensor with requires_grad=True" in n for n in run.notes)
+
+
+def test_numeric_grad_agrees_with_autograd():
+    """The float64 finite differences agree with autograd's grad within 1e-4."""
+    run = engine.run("x = param([0.5, -1.0, 2.0])\ny = sum(sigmoid(x) * exp(x) / (1 + x**2))\n")
+    assert run.ok, run.error
+    report = run.tensors["x"]
+    assert report.numeric_grad is not None
+    assert torch.allclose(
+        torch.tensor(report.numeric_grad, dtype=torch.float64),
+        torch.tensor(report.grad, dtype=torch.float64),
+        atol=1e-4,
+    )
+
+
+def test_error_names_the_line_and_keeps_output():
+    """An undefined name fails with NameError on its line; what was printed before stays."""
+    run = engine.run("import torch\nprint('hi')\ny = q * 2\n")
+    assert not run.ok
+    assert run.error.type == "NameError"
+    assert run.error.message == "name 'q' is not defined"
+    assert run.error.line == 3
+    assert run.stdout == "hi\n"
+
+
+def test_backward_twice_explains_retain_graph():
+    """Backward twice through a freed graph is an error on that line that mentions retain_graph."""
+    src = "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x * x\ny.backward()\ny.backward()\n"
+    run = engine.run(src)
+    assert not run.ok and run.error.line == 5
+    assert "retain_graph=True" in run.error.message
+    assert len(run.passes) == 1
+
+
+def test_two_passes_accumulate():
+    """Two backward calls give two passes; the second shows w.grad growing with +=."""
+    src = (
+        "import torch\nw = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+        "(w * 3).sum().backward()\n(w * 3).sum().backward()\n"
+    )
+    run = engine.run(src)
+    assert [p.number for p in run.passes] == [1, 2]
+    acc = next(s for s in run.passes[1].steps if s.leaf)
+    assert acc.grad_before == (3.0, 3.0) and acc.grad_after == (6.0, 6.0)
+    assert "+=" in acc.explanation
+
+
+def test_no_grad_values_show_as_cut():
+    """A value made under no_grad and used later appears in the graph as cut by no_grad."""
+    src = (
+        "import torch\nx = torch.tensor([2.0, 3.0], requires_grad=True)\n"
+        "with torch.no_grad():\n    z = x * 2\ny = (z * x).sum()\ny.backward()\n"
+    )
+    run = engine.run(src)
+    assert run.ok, run.error
+    cut = [n for n in run.graph.nodes if n.kind == g.CUT]
+    assert [(n.name, n.cut_by) for n in cut] == [("z", "no_grad")]
+
+
+def test_runs_do_not_leak_grad_mode_or_rng():
+    """A program that turns grad off or seeds the RNG leaves the caller's state as it was."""
+    state = torch.random.get_rng_state()
+    engine.run("import torch\ntorch.manual_seed(3)\na = torch.randn(3)\nwith torch.no_grad():\n    b = a * 2\n")
+    assert torch.is_grad_enabled()
+    assert torch.equal(torch.random.get_rng_state(), state)
+
+
+def test_json_has_the_fixed_keys():
+    """Run.to_json has the DESIGN.md keys and is JSON-serialisable."""
+    data = json.loads(json.dumps(engine.run(CARD).to_json()))
+    assert {"ok", "stdout", "tensors", "graph", "passes", "notes", "error"} <= set(data)
+    assert set(data["tensors"]["w"]) >= {"value", "shape", "requires_grad", "is_leaf", "grad",
+                                        "numeric_grad"}  # fmt: skip
+    step = data["passes"][0]["steps"][0]
+    assert {"index", "node", "op", "grad_outputs", "grad_inputs", "explanation"} <= set(step)
+    assert {"id", "kind", "label"} <= set(data["graph"]["nodes"][0])
+
+
+@pytest.mark.skipif(not SEEDS.exists(), reason="the lesson lives in the steering repo's shared/")
+def test_lesson_cells_verbatim():
+    """The lesson's code cells as one program print what plain Python prints, as in the lesson."""
+    text = SEEDS.read_text()
+    cells = [block.split("]:\n", 1)[1].split("\n\n\n")[0] for block in text.split("In [")[1:]]
+    program = "\n".join(cells)
+    run = engine.run(program)
+    assert run.ok, run.error
+    assert run.stdout == plain_python(program)
+    printed = run.stdout.splitlines()
+    assert len(printed) == 8
+    assert all(line in text.splitlines() for line in printed)
