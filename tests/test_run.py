@@ -115,7 +115,10 @@ def test_error_names_the_line_and_keeps_output():
 
 def test_backward_twice_explains_retain_graph():
     """Backward twice through a freed graph is an error on that line that mentions retain_graph."""
-    src = "import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x * x\ny.backward()\ny.backward()\n"
+    src = (
+        "import torch\nx = torch.tensor(2.0, requires_grad=True)\n"
+        "y = x * x\ny.backward()\ny.backward()\n"
+    )
     run = engine.run(src)
     assert not run.ok and run.error.line == 5
     assert "retain_graph=True" in run.error.message
@@ -150,7 +153,10 @@ def test_no_grad_values_show_as_cut():
 def test_runs_do_not_leak_grad_mode_or_rng():
     """A program that turns grad off or seeds the RNG leaves the caller's state as it was."""
     state = torch.random.get_rng_state()
-    engine.run("import torch\ntorch.manual_seed(3)\na = torch.randn(3)\nwith torch.no_grad():\n    b = a * 2\n")
+    engine.run(
+        "import torch\ntorch.manual_seed(3)\na = torch.randn(3)\n"
+        "with torch.no_grad():\n    b = a * 2\n"
+    )
     assert torch.is_grad_enabled()
     assert torch.equal(torch.random.get_rng_state(), state)
 
