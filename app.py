@@ -4,26 +4,349 @@ from __future__ import annotations
 
 import streamlit as st
 
-DEFAULT_PROGRAM = """\
-# y = w·x + b, the lesson's linear model
-x = [1.0, 2.0, 3.0]
-w = param([0.1, 0.2, 0.3])
-b = param(1.0)
-y = w·x + b
+from app_ui import share
+from app_ui.presets import DEFAULT_PROGRAM, PRESETS
+
+EMPTY_HINT = (
+    "Nothing to draw yet. Type a model on the left, for example `y = w·x + b` with "
+    "`w = param([0.1, 0.2])`, or pick one of the examples above."
+)
+OPTION_DEFAULTS = {  # session key -> default; DrawOptions field names follow "opt_"
+    "opt_fold_accumulate": False,
+    "opt_show_saved": False,
+    "opt_show_values": True,
+    "opt_show_constants": True,
+    "opt_direction": "TB",
+    "opt_theme": "light",
+}
+PAGE_CSS = """
+<style>
+.block-container { padding-top: 2.2rem; padding-bottom: 1rem; }
+h1 { font-size: 2rem !important; padding: 0 !important; }
+.st-key-presets button { min-height: 0; padding: 0.15rem 0.7rem; }
+.st-key-presets button p { font-size: 0.88rem; }
+.st-key-program textarea { font-family: "DejaVu Sans Mono", ui-monospace, monospace;
+  font-size: 0.95rem; line-height: 1.45; }
+.st-key-step-card { font-size: 1rem; }
+.st-key-step-card table { font-size: 0.92rem; }
+</style>
 """
+PRESENT_CSS = """
+<style>
+header[data-testid="stHeader"] { display: none; }
+.block-container { padding-top: 1rem; max-width: 100%; }
+.st-key-step-card { font-size: 1.35rem; }
+.st-key-step-card table { font-size: 1.2rem; }
+</style>
+"""
+
+
+def load_preset(name: str) -> None:
+    """One click: the example's text replaces the program, and the player starts over."""
+    st.session_state.program = PRESETS[name]
+    st.session_state.pass_number = 1
+    st.session_state.step = -1
+
+
+def url_state_ui() -> None:
+    """Once per session: the view a share link describes becomes the session's state."""
+    if "url_loaded" in st.session_state:
+        # Streamlit forgets the value of a widget that was not drawn on the last run (the
+        # editor in presentation mode, the pass picker of a one-pass program): keep them.
+        for key in ("program", "pass_number", *OPTION_DEFAULTS):
+            if key in st.session_state:
+                st.session_state[key] = st.session_state[key]
+        return
+    st.session_state.url_loaded = True
+    view = share.params_to_view(st.query_params.to_dict())
+    st.session_state.program = view.program if view.program is not None else DEFAULT_PROGRAM
+    st.session_state.pass_number = view.pass_number
+    st.session_state.step = view.step if view.step is not None else -1
+    st.session_state.present = view.present
+    if view.theme:
+        st.session_state.opt_theme = view.theme
+    for key, default in OPTION_DEFAULTS.items():
+        st.session_state.setdefault(key, default)
+
+
+def header_ui() -> None:
+    """Title, one line on what this is, and the presentation-mode switch."""
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    with left:
+        st.title("Autograd Explorer")
+        if not st.session_state.present:
+            st.caption(
+                "The graph PyTorch autograd records for your program, and the gradients "
+                "flowing back through it, step by step, in the order the engine runs them."
+            )
+    right.toggle("Presentation mode", key="present", help="Hide the editor; big graph, slide theme")
+
+
+def presets_ui() -> None:
+    """The examples, one button each: the lesson's three first, then a course's next steps."""
+    with st.container(horizontal=True, gap="small", key="presets"):
+        for i, name in enumerate(PRESETS):
+            st.button(name, key=f"preset-{i}", on_click=load_preset, args=(name,))
 
 
 def editor_ui() -> str:
     """The program editor; its text is the whole input of a run."""
-    if "program" not in st.session_state:
-        st.session_state.program = DEFAULT_PROGRAM
-    return st.text_area("Program", key="program", height=220)
+    st.session_state.setdefault("program", DEFAULT_PROGRAM)
+    return st.text_area(
+        "Program",
+        key="program",
+        height=300,
+        help="Math style (`param`, `·`, `sigmoid`) or PyTorch pasted from a notebook. "
+        "Ctrl+Enter runs it.",
+    )
+
+
+def variables_ui(names: tuple[str, ...], editable: bool = True):
+    """Names the program reads but never defines: a table of values that drives the run."""
+    if not names:
+        return ()
+    store = st.session_state.setdefault("variables", {})
+    for name in names:
+        store.setdefault(name, {"value": "2.0", "requires_grad": True})
+    if not editable:
+        return tuple((n, store[n]["value"], store[n]["requires_grad"]) for n in names)
+    rows = [{"name": n, **store[n]} for n in names]
+    st.markdown("**Variables** the program uses but does not define")
+    edited = st.data_editor(
+        rows,
+        key="variables-" + "-".join(names),
+        hide_index=True,
+        disabled=["name"],
+        column_config={
+            "name": st.column_config.TextColumn("name"),
+            "value": st.column_config.TextColumn("value", help="a number or a list: [1, 2]"),
+            "requires_grad": st.column_config.CheckboxColumn("requires_grad"),
+        },
+        width="stretch",
+    )
+    for row in edited:
+        store[row["name"]] = {
+            "value": str(row["value"]),
+            "requires_grad": bool(row["requires_grad"]),
+        }
+    return tuple((n, store[n]["value"], store[n]["requires_grad"]) for n in names)
+
+
+def execute_ui(source: str, editable: bool):
+    """Run the program (cached) with the variables table's values; returns (run, inputs)."""
+    from app_ui.compute import run_program
+
+    with st.spinner("Running…"):
+        run = run_program(source, ())
+        inputs = variables_ui(run.undeclared, editable)
+        if inputs:
+            run = run_program(source, inputs)
+    return run, inputs
+
+
+def status_ui(run, source: str) -> None:
+    """A clear message for a bad program, naming the line and quoting it."""
+    if run.error is None:
+        return
+    message = run.error.describe()
+    lines = source.splitlines()
+    line = run.error.line
+    if line is not None and 1 <= line <= len(lines) and lines[line - 1].strip():
+        message += f"\n\n`{line:>3} | {lines[line - 1].strip()}`"
+    st.error(message, icon="⚠️")
+
+
+def option_items() -> tuple:
+    """The drawing options as hashable (field, value) pairs; presentation forces the slide theme."""
+    items = {key.removeprefix("opt_"): st.session_state[key] for key in OPTION_DEFAULTS}
+    if st.session_state.present:
+        items["theme"] = "slide"
+    return tuple(sorted(items.items()))
+
+
+def options_ui() -> None:
+    """The drawing options of graphviz_utils, in a popover so the graph keeps the room."""
+    from graphviz_utils import THEMES
+
+    with st.popover("Graph options", icon="⚙️"):
+        st.toggle("Fold AccumulateGrad into its leaf", key="opt_fold_accumulate")
+        st.toggle("Show saved tensors", key="opt_show_saved")
+        st.toggle("Show values", key="opt_show_values")
+        st.toggle("Show constants", key="opt_show_constants")
+        st.segmented_control(
+            "Direction",
+            ["TB", "LR"],
+            key="opt_direction",
+            format_func={"TB": "top → bottom", "LR": "left → right"}.get,
+        )
+        st.selectbox("Theme", list(THEMES), key="opt_theme", disabled=st.session_state.present)
+    if st.session_state.opt_direction is None:  # a segmented control can be clicked off
+        st.session_state.opt_direction = "TB"
+
+
+def pass_ui(run) -> int:
+    """Which backward() call to show, when the program made more than one."""
+    numbers = [p.number for p in run.passes]
+    if st.session_state.pass_number not in numbers:
+        st.session_state.pass_number = numbers[-1] if numbers else 1
+    if len(numbers) > 1:
+        labels = {p.number: f"backward #{p.number}: {p.output}" for p in run.passes}
+        st.selectbox("Backward pass", numbers, key="pass_number", format_func=labels.get)
+    return st.session_state.pass_number
+
+
+def graph_ui(shown, stale: bool) -> int:
+    """The player for the pass on screen; returns the step it shows (-1: before backward)."""
+    from app_ui.compute import drawable_pass, player_payload, run_program
+    from app_ui.player import PLAYER, show_player
+
+    source, inputs, number, items = shown
+    pass_ = drawable_pass(run_program(source, inputs), number)
+    if stale:
+        st.warning("Out of date: this is the graph of the last program that ran.", icon="⏸️")
+    payload = player_payload(source, inputs, number, items) if PLAYER else None
+    st.session_state.step = max(-1, min(st.session_state.step, len(pass_.steps) - 1))
+    step = show_player(payload, shown, st.session_state.step, stale=stale)
+    st.session_state.step = step
+    return step
+
+
+def step_card_ui(pass_, step: int) -> None:
+    """Beside the graph: what the current step does, with numbers, and every leaf's .grad."""
+    from app_ui.card import step_markdown
+
+    with st.container(key="step-card", border=True):
+        st.markdown(step_markdown(pass_, step))
+
+
+def downloads_ui(shown, step: int) -> None:
+    """SVG, PNG and PDF of the step on screen; GIF and the HTML player of the whole pass."""
+    from app_ui.compute import export_bytes
+
+    source, inputs, number, items = shown
+    with st.popover("Download", icon="⬇️"):
+        for fmt, label, whole, mime in (
+            ("svg", "SVG of this step", False, "image/svg+xml"),
+            ("png", "PNG of this step", False, "image/png"),
+            ("pdf", "PDF of this step", False, "application/pdf"),
+            ("gif", "GIF of the whole pass", True, "image/gif"),
+            ("html", "HTML player (standalone)", True, "text/html"),
+        ):
+            at = -1 if whole else step
+
+            def make(fmt=fmt, at=at) -> bytes:
+                return export_bytes(source, inputs, number, items, fmt, at)
+
+            name = f"autograd-pass{number}" + ("" if whole else f"-step{step + 1}") + f".{fmt}"
+            st.download_button(
+                label, make, file_name=name, mime=mime, key=f"dl-{fmt}", on_click="ignore"
+            )
+
+
+def share_ui(params: dict[str, str]) -> None:
+    """A link that reproduces this view: program, pass, step, theme and mode."""
+    from urllib.parse import urlencode
+
+    base = (st.context.url or "").split("?")[0]
+    with st.popover("Share", icon="🔗"):
+        st.caption("This link opens the same program at the same step.")
+        st.code(f"{base}?{urlencode(params)}", language=None, wrap_lines=True)
+
+
+def tensors_ui(run) -> None:
+    """Every named tensor as the program left it: value, shape, requires_grad, grad."""
+    from engine.values import fmt_shape, fmt_value
+
+    if not run.tensors:
+        st.caption("No named tensors yet.")
+        return
+    rows = [
+        {
+            "name": name,
+            "value": fmt_value(t.value),
+            "shape": fmt_shape(t.shape),
+            "requires_grad": t.requires_grad,
+            "grad": fmt_value(t.grad) if t.grad is not None else "",
+        }
+        for name, t in run.tensors.items()
+    ]
+    st.dataframe(rows, hide_index=True, width="stretch")
+
+
+def output_ui(run) -> None:
+    """The printed output as a console, then the engine's notes."""
+    st.markdown("**Console**")
+    st.code(run.stdout.rstrip("\n") or "(the program printed nothing)", language=None)
+    for note in run.notes:
+        st.caption(f"ℹ️ {note}")
 
 
 def main() -> None:
     st.set_page_config(page_title="Autograd Explorer", page_icon="∂", layout="wide")
-    st.title("Autograd Explorer")
-    editor_ui()
+    url_state_ui()
+    present = st.session_state.get("present", False)
+    st.html(PAGE_CSS + (PRESENT_CSS if present else ""))
+    header_ui()
+    if present:
+        graph_col, card_col = st.columns([7, 3])
+        source = st.session_state.program
+    else:
+        presets_ui()
+        edit_col, graph_col, card_col = st.columns([4, 6, 3])
+        with edit_col:
+            source = editor_ui()
+    with edit_col if not present else st.container():
+        run, inputs = execute_ui(source, editable=not present)
+        if not present:
+            status_ui(run, source)
+    with graph_col:
+        controls = st.container(horizontal=True, gap="small")
+        number = pass_ui(run)
+    if present and run.error is not None:
+        with card_col:
+            status_ui(run, source)
+    items = option_items()
+    from app_ui.compute import drawable_pass
+
+    shown, stale = None, False
+    if drawable_pass(run, number) is not None:
+        shown = (source, inputs, number, items)
+        st.session_state.last_good = (source, inputs, number)
+    elif not run.ok and "last_good" in st.session_state:
+        shown, stale = (*st.session_state.last_good, items), True
+    step = -1
+    with controls:
+        options_ui()
+    if shown is None:
+        graph_col.info(EMPTY_HINT, icon="✏️")
+    else:
+        with graph_col:
+            step = graph_ui(shown, stale)
+        with controls:
+            downloads_ui(shown, step)
+        from app_ui.compute import run_program
+
+        with card_col:
+            step_card_ui(drawable_pass(run_program(shown[0], shown[1]), shown[2]), step)
+    view = share.View(
+        program=source,
+        pass_number=number,
+        step=step,
+        theme=None if st.session_state.opt_theme == "light" else st.session_state.opt_theme,
+        present=present,
+    )
+    params = share.view_to_params(view)
+    with controls:
+        share_ui(params)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+    if not present:
+        left, right = st.columns([3, 2])
+        with left:
+            st.markdown("**Tensors**")
+            tensors_ui(run)
+        with right:
+            output_ui(run)
 
 
 main()

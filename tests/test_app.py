@@ -2,14 +2,34 @@
 
 from pathlib import Path
 
+import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parent.parent / "app.py")
+from engine.values import fmt_value
+
+ROOT = Path(__file__).resolve().parent.parent
+APP = str(ROOT / "app.py")
+BROKEN = "x = param([2.0, 3.0])\ny = x *\n"
 
 
 def at_run(**kwargs) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     return at.run(**kwargs)
+
+
+def preset_names() -> list[str]:
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from app_ui.presets import PRESETS
+
+    return list(PRESETS)
+
+
+def tensor_row(at: AppTest, name: str) -> dict:
+    table = next(d.value for d in at.dataframe if "grad" in d.value.columns)
+    return table[table["name"] == name].iloc[0].to_dict()
 
 
 def test_app_shows_title_and_editor():
@@ -18,3 +38,87 @@ def test_app_shows_title_and_editor():
     assert not at.exception
     assert at.title[0].value == "Autograd Explorer"
     assert at.text_area(key="program").value.strip() != ""
+
+
+@pytest.mark.parametrize("index", range(len(preset_names())))
+def test_each_preset_loads_and_runs(index):
+    """One click loads the example into the editor, and it runs with no error on the page."""
+    at = at_run()
+    at.button(key=f"preset-{index}").click().run()
+    assert not at.exception
+    assert at.text_area(key="program").value == at.session_state.program
+    assert at.text_area(key="program").value.strip()
+    assert [e.value for e in at.error] == []
+    assert any(".grad" in m.value for m in at.markdown), "the step card lists the leaves"
+
+
+def test_syntax_error_names_line_and_keeps_last_good_graph():
+    """A bad program says which line, keeps its text, and leaves the last graph marked stale."""
+    at = at_run()
+    card_before = [m.value for m in at.markdown if "leaf" in m.value]
+    at.text_area(key="program").input(BROKEN).run()
+    assert not at.exception
+    assert "line 2" in at.error[0].value and "SyntaxError" in at.error[0].value
+    assert at.text_area(key="program").value == BROKEN
+    assert any("Out of date" in w.value for w in at.warning)
+    assert [m.value for m in at.markdown if "leaf" in m.value] == card_before
+
+
+def test_variables_table_changes_the_result():
+    """An undeclared name gets a row in the variables table; its value drives the run."""
+    at = at_run()
+    at.button(key="preset-5").click().run()  # y = a*a + a, with `a` undeclared
+    assert "a" in at.session_state.variables
+    at.session_state.variables = {"a": {"value": "3.0", "requires_grad": True}}
+    at.run()
+    a = torch.tensor(3.0, requires_grad=True)
+    (a * a + a).backward()
+    row = tensor_row(at, "a")
+    assert row["value"] == fmt_value(3.0)
+    assert row["grad"] == fmt_value(a.grad.item())
+
+
+def test_bad_variable_value_is_a_clear_error():
+    """A value that is not a number names the variable and what was typed."""
+    at = at_run()
+    at.button(key="preset-5").click().run()
+    at.session_state.variables = {"a": {"value": "three", "requires_grad": True}}
+    at.run()
+    assert "variable a" in at.error[0].value and "'three'" in at.error[0].value
+
+
+def test_url_round_trips_program_and_step():
+    """The URL holds the program and step; opening it restores both."""
+    from app_ui.share import encode_program
+
+    at = at_run()
+    at.button(key="preset-0").click().run()
+    assert at.query_params["p"] == encode_program(at.session_state.program)
+    fresh = AppTest.from_file(APP, default_timeout=60)
+    fresh.query_params["p"] = encode_program(BROKEN.replace("*\n", "* 2\n"))
+    fresh.query_params["s"] = "2"
+    fresh.run()
+    assert fresh.text_area(key="program").value == BROKEN.replace("*\n", "* 2\n")
+    assert fresh.session_state.step == 2
+    assert any("Step 3 of" in m.value for m in fresh.markdown)
+
+
+def test_empty_program_shows_a_hint_not_a_blank():
+    """An empty editor shows what to type instead of an empty graph area."""
+    at = at_run()
+    at.text_area(key="program").input("").run()
+    assert not at.exception
+    assert any("Nothing to draw yet" in i.value for i in at.info)
+
+
+def test_presentation_mode_hides_editor_and_keeps_program():
+    """Presentation mode hides the editor; leaving it brings the same program back."""
+    at = at_run()
+    at.button(key="preset-1").click().run()
+    program = at.session_state.program
+    at.toggle(key="present").set_value(True).run()
+    assert not at.exception
+    assert len(at.text_area) == 0
+    assert any("leaf" in m.value for m in at.markdown)
+    at.toggle(key="present").set_value(False).run()
+    assert at.text_area(key="program").value == program

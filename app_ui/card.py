@@ -1,0 +1,90 @@
+"""The step card: what one backward step did, in words and this run's numbers (markdown)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine import graph as g
+from engine.values import fmt_shape, fmt_value
+
+
+def node_name(graph: g.Graph, node_id: str | None) -> str:
+    """What a person calls a node: its variable name, its op, or the .grad it writes."""
+    if node_id is None:
+        return "—"
+    node = graph.node(node_id)
+    if node.kind == g.ACCUMULATE:
+        leaves = [e.src for e in graph.edges if e.dst == node_id and e.kind == g.LEAF_EDGE]
+        return f"{node_name(graph, leaves[0])}.grad" if leaves else node.label
+    if node.kind == g.OP:
+        return f"{node.op} ({node.label})" if node.op else node.label
+    return node.name or node.label
+
+
+def leaf_grads(pass_: g.Pass, upto: int | None) -> list[tuple[str, Any, str]]:
+    """Each leaf's (name, .grad after step `upto`, how it got there: '', '=' or '+=')."""
+    rows = []
+    for leaf in (n for n in pass_.graph.nodes if n.kind == g.LEAF):
+        writes = [s for s in pass_.steps if s.leaf == leaf.id]
+        grad, how = (writes[0].grad_before if writes else leaf.grad), ""
+        for s in writes:
+            if upto is not None and s.index <= upto:
+                grad, how = s.grad_after, ("+=" if s.grad_before is not None else "=")
+        rows.append((leaf.name or leaf.label, grad, how))
+    return rows
+
+
+def _code(value: Any) -> str:
+    return f"`{fmt_value(value)}`"
+
+
+def step_markdown(pass_: g.Pass, index: int | None) -> str:
+    """The card for step `index` of a pass; None (or -1) is the moment before backward starts."""
+    graph, steps, out = pass_.graph, pass_.steps, pass_.output
+    blocks: list[str] = []  # markdown paragraphs, lists and tables
+    if not steps:
+        blocks.append("**No backward pass.** Nothing in this graph requires a gradient.")
+    elif index is None or index < 0:
+        blocks += [
+            f"**Before backward** · {len(steps)} steps to go",
+            f"The forward pass built this graph. Press ▶ to send ∂{out}/∂{out} = 1 "
+            "back through it, one node at a time, in the order PyTorch runs them.",
+        ]
+    else:
+        step = steps[min(index, len(steps) - 1)]
+        blocks.append(f"**Step {step.index + 1} of {len(steps)}** · `{step.op}`")
+        blocks += _step_blocks(graph, step, out)
+    leaves = [n for n in graph.nodes if n.kind == g.LEAF]
+    if leaves:
+        table = ["| leaf | shape | `.grad` |", "| --- | --- | --- |"]
+        for leaf, (name, grad, how) in zip(leaves, leaf_grads(pass_, index), strict=True):
+            mark = " (`+=`)" if how == "+=" else ""
+            table.append(f"| **{name}** | {fmt_shape(leaf.shape)} | {_code(grad)}{mark} |")
+        blocks.append("\n".join(table))
+    return "\n\n".join(blocks)
+
+
+def _step_blocks(graph: g.Graph, step: g.Step, out: str) -> list[str]:
+    arrived = ", ".join(_code(v) for v in step.grad_outputs) or "nothing"
+    if step.leaf is not None:
+        leaf = node_name(graph, step.leaf)
+        if step.grad_before is None:
+            write = f"{leaf}.grad = {_code(step.grad_after)}"
+        else:
+            before, after = _code(step.grad_before), _code(step.grad_after)
+            write = f"{leaf}.grad `+=` {arrived}: {before} → {after}"
+        return [
+            f"**Runs** AccumulateGrad for leaf **{leaf}**",
+            f"**Arrives** ∂{out}/∂{leaf} = {arrived}",
+            f"**Writes** {write}",
+        ]
+    sends = [
+        f"- to **{node_name(graph, target)}**: {_code(grad)}"
+        for grad, target in zip(step.grad_inputs, step.targets, strict=False)
+        if target is not None
+    ]
+    return [
+        f"**Runs** {node_name(graph, step.node)}",
+        f"**Arrives** ∂{out}/∂out = {arrived}",
+        "**Sends**\n" + "\n".join(sends) if sends else "**Sends** nothing: no input needs it",
+    ]

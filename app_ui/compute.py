@@ -1,0 +1,102 @@
+"""Pure work behind the page, cached by program text, inputs and options (never by objects)."""
+
+from __future__ import annotations
+
+import ast
+from typing import Any
+
+import streamlit as st
+
+# One row of the variables table: (name, value as typed, requires_grad). Tuples keep it hashable.
+Inputs = tuple[tuple[str, str, bool], ...]
+# DrawOptions as sorted (field, value) pairs: hashable, and graphviz_utils stays unimported.
+OptionItems = tuple[tuple[str, Any], ...]
+
+
+def parse_value(text: str) -> float | list:
+    """A number or a (nested) list of numbers, as typed in the variables table."""
+    try:
+        value = ast.literal_eval(text.strip())
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        value = None
+    if not _numeric(value):
+        raise ValueError(f"{text!r} is not a number or a list of numbers")
+    return value
+
+
+def _numeric(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, (int, float)):
+        return True
+    return isinstance(value, (list, tuple)) and bool(value) and all(_numeric(v) for v in value)
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def run_program(source: str, inputs: Inputs = ()):
+    """engine.run with the variables table's values; a bad value is an error like any other."""
+    import torch
+
+    import engine
+
+    values = {}
+    for name, text, requires_grad in inputs:
+        try:
+            number = parse_value(text)
+            values[name] = torch.tensor(number, dtype=torch.float32, requires_grad=requires_grad)
+        except (ValueError, TypeError, RuntimeError) as exc:
+            error = engine.ErrorInfo("ValueError", f"variable {name}: {exc}")
+            return engine.Run(ok=False, error=error)
+    return engine.run(source, inputs=values or None)
+
+
+def drawable_pass(run, number: int):
+    """The backward pass numbered `number` (clamped), or the bare graph as a pass of no steps."""
+    if run.passes:
+        for p in run.passes:
+            if p.number == number:
+                return p
+        return run.passes[-1]
+    if run.graph is None:
+        return None
+    from engine import Pass
+
+    label = run.graph.node(run.graph.output).label if run.graph.output else "output"
+    return Pass(output=label, graph=run.graph, steps=())
+
+
+def draw_options(items: OptionItems):
+    from graphviz_utils import DrawOptions
+
+    return DrawOptions(**dict(items))
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def player_payload(source: str, inputs: Inputs, number: int, items: OptionItems) -> dict | None:
+    """The player's JSON (one Graphviz layout plus per-step restyles) for one pass."""
+    from graphviz_utils import player_data
+
+    pass_ = drawable_pass(run_program(source, inputs), number)
+    return None if pass_ is None else player_data(pass_, draw_options(items))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def export_bytes(
+    source: str, inputs: Inputs, number: int, items: OptionItems, fmt: str, step: int | None
+) -> bytes:
+    """One download (svg, png, pdf of a step; gif or html of the whole pass)."""
+    from graphviz_utils import export
+
+    options = draw_options(items)
+    pass_ = drawable_pass(run_program(source, inputs), number)
+    return export(pass_, fmt, theme=options.theme, step=step, dpi=150, options=options)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def digraph_source(source: str, inputs: Inputs, number: int, items: OptionItems, step):
+    """DOT text of one step: the fallback picture while the player is unavailable."""
+    from graphviz_utils import to_digraph
+
+    options = draw_options(items)
+    pass_ = drawable_pass(run_program(source, inputs), number)
+    return to_digraph(pass_, theme=options.theme, step=step, options=options).source

@@ -1,0 +1,99 @@
+"""The backward player: graphviz_utils' player.js inside a Streamlit components-v2 element.
+
+Playing runs in the browser (no server round trip per frame); only the step shown goes back
+to Python, as the component's `step` state, for the step card, the URL and the downloads.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import streamlit as st
+
+ASSETS = Path(__file__).resolve().parent.parent / "graphviz_utils"
+
+# Streamlit calls the default export again whenever `data` changes (and on some reruns): the
+# player is mounted once per graph key and left alone otherwise, so a rerun caused by the
+# player's own step report never restarts the animation.
+GLUE_JS = """
+export default function (component) {
+  const { data, parentElement, setStateValue } = component;
+  const host = parentElement.querySelector('.ae-host');
+  if (!host || !data) return;
+  host.classList.toggle('ae-stale', !!data.stale);
+  if (host.dataset.key === data.key) return;
+  host.dataset.key = data.key;
+  if (host.__player) host.__player.pause();
+  host.replaceChildren();
+  host.__player = mountPlayer(host, data, (i) => setStateValue('step', i));
+}
+"""
+HOST_HTML = '<div class="ae-host"></div>'
+# ⏮ ⏭ ⏸ are missing from Debian's DejaVu fonts (they showed as empty boxes): draw the
+# transport buttons with glyphs every machine has, and spell out Play / Pause.
+HOST_CSS = """
+.ae-host { width: 100%; }
+.ae-host.ae-stale { opacity: 0.45; filter: grayscale(0.8); }
+.ae-host button[data-role="first"], .ae-host button[data-role="prev"],
+.ae-host button[data-role="play"], .ae-host button[data-role="next"],
+.ae-host button[data-role="last"] { font-size: 0 !important; }
+.ae-host button[data-role]::before { font-size: 15px; }
+.ae-host button[data-role="first"]::before { content: "|◀"; }
+.ae-host button[data-role="prev"]::before { content: "◀"; }
+.ae-host button[data-role="next"]::before { content: "▶"; }
+.ae-host button[data-role="last"]::before { content: "▶|"; }
+.ae-host button[data-role="play"] { min-width: 84px; }
+.ae-host button[data-role="play"]::before { content: "▶ Play"; }
+.ae-host .agx-playing button[data-role="play"]::before { content: "❚❚ Pause"; }
+"""
+
+
+def _player_component():
+    """Register the component once per process; None while graphviz_utils has no player.js."""
+    js, css = ASSETS / "player.js", ASSETS / "player.css"
+    if not js.exists():
+        return None
+    return st.components.v2.component(
+        "autograd_explorer.player",
+        html=HOST_HTML,
+        css=(css.read_text() if css.exists() else "") + HOST_CSS,
+        js=js.read_text() + "\n" + GLUE_JS,
+    )
+
+
+PLAYER = _player_component()
+
+
+def graph_key(shown: tuple) -> str:
+    """A short id for what the player shows: a new one mounts a fresh player."""
+    return hashlib.sha1(json.dumps(shown, default=str).encode()).hexdigest()[:12]
+
+
+def show_player(payload: dict | None, shown: tuple, step: int, *, stale: bool) -> int:
+    """Mount the player at `step` (-1: before backward); return the step it shows now."""
+    if PLAYER is None or payload is None:
+        return _fallback(shown, step)
+    key = graph_key(shown)
+    data = {**payload, "start": step, "key": key, "stale": stale}
+    result = PLAYER(
+        key=f"player-{key}",
+        data=data,
+        default={"step": step},
+        on_step_change=lambda: None,
+    )
+    shown_step = getattr(result, "step", None)
+    return step if shown_step is None else int(shown_step)
+
+
+def _fallback(shown: tuple, step: int) -> int:
+    """A still picture and a slider: the view while the player is not available."""
+    from app_ui.compute import digraph_source, drawable_pass, run_program
+
+    source, inputs, number, items = shown
+    steps = len(drawable_pass(run_program(source, inputs), number).steps)
+    if steps:
+        step = st.slider("Step", -1, steps - 1, step, key=f"fallback-step-{graph_key(shown)}")
+    st.graphviz_chart(digraph_source(source, inputs, number, items, step))
+    return step
