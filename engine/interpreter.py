@@ -806,9 +806,8 @@ class _Interpreter:
             if self.backward_fn is None:
                 tensor.backward(gradient, retain_graph, create_graph)
             else:
-                self.backward_fn(
-                    tensor, gradient, retain_graph, create_graph, label=label, names=self.ns
-                )
+                extra = {"names": self.ns} if _accepts_names(self.backward_fn) else {}
+                self.backward_fn(tensor, gradient, retain_graph, create_graph, label=label, **extra)
         except RuntimeError as error:
             message = _first_sentence(_first_line(error))
             hint = _backward_hint(message, tensor, label)
@@ -1119,6 +1118,15 @@ def _one_hot_numel(args: tuple, kwargs: dict) -> int | None:
         except Exception:  # noqa: BLE001 - an estimate that fails just means no estimate
             return None
     return tensor.numel() * classes
+
+
+def _accepts_names(fn: Callable) -> bool:
+    """The run's recorder also takes the live namespace (`names=`); a plain hook need not."""
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.name == "names" or p.kind is p.VAR_KEYWORD for p in parameters)
 
 
 def _first_sentence(message: str) -> str:
