@@ -6,6 +6,7 @@ Never imports streamlit: the app builds on this package, not the other way round
 from .draw import to_digraph
 from .export import FORMATS, export, player_data
 from .layout import LayoutError
+from .make_dot import make_dot
 from .options import DrawOptions
 from .themes import THEMES, Theme
 
@@ -16,6 +17,7 @@ __all__ = [
     "LayoutError",
     "Theme",
     "export",
+    "make_dot",
     "player_data",
     "to_digraph",
 ]

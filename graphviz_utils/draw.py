@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cache
 from html import escape
 
 import graphviz
@@ -40,9 +41,10 @@ class Scene:
     grad_room: dict[str, str]
     grad_rows: set[str]  # drawn nodes that carry a .grad row
 
-    @property
-    def theme(self) -> Theme:
-        return get_theme(self.options.theme)
+    theme: Theme = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.theme = get_theme(self.options.theme)
 
     def state(self, step: int | None) -> State:
         return state_at(self.frames, frame_index(step, self.frames))
@@ -107,18 +109,22 @@ def _digraph(sc: Scene, state: State, hidden: str, pinned: Layout | None) -> gra
         labelloc="b",
         label=_text_label(sc.view.notes),
     )
+    pen = f"{t.pen:g}"
     dot.attr("node", fontname=t.font, fontsize=f"{fs:g}", fontcolor=t.text, color=t.text,
-             penwidth=f"{t.pen:g}", margin="0.12,0.06")  # fmt: skip
+             penwidth=pen, margin="0.12,0.06")  # fmt: skip
     dot.attr("edge", fontname=t.font, fontsize=f"{fs * 0.9:g}", color=t.text,
-             fontcolor=t.text, penwidth=f"{t.pen:g}", arrowsize=f"{0.7 + t.pen / 6:.2f}")  # fmt: skip
+             fontcolor=t.text, penwidth=pen, arrowsize=f"{0.7 + t.pen / 6:.2f}")  # fmt: skip
     if pinned is not None:
         dot.attr("graph", bb=pinned.bb)
+    # Lines are written directly: graphviz's own quoting re-scans every long HTML label,
+    # and make_dot must stay as fast as torchviz. Node names are our own safe ids.
+    lines = dot.body
     for node in sc.view.nodes:
         attrs = _node_attrs(sc, node, state, hidden)
-        if pinned is not None and attrs["id"] in pinned.nodes:
-            pos, w, h = pinned.nodes[attrs["id"]]
-            attrs.update(pos=pos + "!", width=f"{w:g}", height=f"{h:g}", fixedsize="true")
-        dot.node(node.id, **attrs)
+        if pinned is not None and f"node-{node.id}" in pinned.nodes:
+            pos, w, h = pinned.nodes[f"node-{node.id}"]
+            attrs += f' pos="{pos}!" width={w:g} height={h:g} fixedsize=true'
+        lines.append(f"\t{node.id} [{attrs}]\n")
     for edge in sc.view.edges:
         attrs = _edge_attrs(sc, edge, state, hidden)
         if pinned is not None and edge.id in pinned.edges:
@@ -126,7 +132,7 @@ def _digraph(sc: Scene, state: State, hidden: str, pinned: Layout | None) -> gra
             attrs["pos"] = pos
             if lp:
                 attrs["lp"] = lp
-        dot.edge(edge.src, edge.dst, **attrs)
+        lines.append(f"\t{edge.src} -> {edge.dst} [{_attr_list(attrs)}]\n")
     if o.legend:
         attrs = {"id": "legend", "shape": "plaintext", "label": _legend(sc)}
         if pinned is not None and "legend" in pinned.nodes:
@@ -152,26 +158,35 @@ FILLS = {g.LEAF: "leaf", g.CONSTANT: "constant", g.CUT: "cut", g.OUTPUT: "output
          g.OP: "op", g.ACCUMULATE: "accumulate", "summary": "constant"}  # fmt: skip
 
 
-def _node_attrs(sc: Scene, node: g.Node, state: State, hidden: str) -> dict[str, str]:
+def _node_attrs(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
+    """The node's DOT attribute list; later attributes override the per-kind ones."""
     t = sc.theme
-    shape = SHAPES.get(node.kind, SHAPES[g.OP])
+    label = _node_label(sc, node, state, hidden)
+    attrs = f'id="node-{node.id}" {_kind_attrs(t, node.kind)} label={label}'
+    if node.id == state.active:
+        pen = t.pen * SHAPES.get(node.kind, SHAPES[g.OP])["pen"]
+        attrs += (
+            f' color="{t.active}" fillcolor="{t.active_fill}" penwidth={max(pen, t.pen) * 2.4:g}'
+        )
+    elif node.id in state.ran:
+        attrs += f' color="{t.done}"'
+    return attrs
+
+
+@cache
+def _kind_attrs(t: Theme, kind: str) -> str:
+    """Shape, border and fill of a node kind in a theme (computed once: make_dot's speed)."""
+    shape = SHAPES.get(kind, SHAPES[g.OP])
     styles = [s for s in (shape["style"], "filled" if t.filled else "") if s]
-    pen = t.pen * shape["pen"]
     attrs = {
-        "id": f"node-{node.id}",
         "shape": shape["shape"],
         "style": ",".join(styles),
-        "fillcolor": getattr(t, FILLS.get(node.kind, "op")),
-        "penwidth": f"{pen:g}",
-        "label": _node_label(sc, node, state, hidden),
+        "fillcolor": getattr(t, FILLS.get(kind, "op")),
+        "penwidth": f"{t.pen * shape['pen']:g}",
     }
     if "peripheries" in shape:
         attrs["peripheries"] = shape["peripheries"]
-    if node.id == state.active:
-        attrs.update(color=t.active, fillcolor=t.active_fill, penwidth=f"{max(pen, t.pen) * 2.4:g}")
-    elif node.id in state.ran:
-        attrs["color"] = t.done
-    return attrs
+    return _attr_list(attrs)
 
 
 def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
@@ -187,7 +202,7 @@ def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
         shape = fmt_shape(node.shape)
         tag += f" · {shape}" if shape else ""
         rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(tag)}</FONT>')
-        if o.show_values and node.value is not None and node.label != fmt_value(node.value):
+        if o.show_values and node.value is not None and not _is_number(node.label):
             rows.append(escape(_cut(fmt_value(node.value), o.value_chars)))
     elif node.kind == "summary":
         rows.append(f"<B>{escape(node.label)}</B>")
@@ -241,7 +256,7 @@ def _edge_attrs(sc: Scene, edge, state: State, hidden: str) -> dict[str, str]:
     room = sc.edge_room.get(edge.id)
     if edge.id in state.travel:
         attrs.update(color=t.travel, fontcolor=t.travel, penwidth=f"{t.pen * 2.6:g}")
-        attrs["label"] = _edge_label(state.travel[edge.id], bold=True)
+        attrs["label"] = _edge_label(state.travel[edge.id])
     elif edge.id in state.done:
         attrs.update(color=t.done, fontcolor=t.done, penwidth=f"{t.pen * 1.6:g}")
         attrs["label"] = _edge_label(state.done[edge.id])
@@ -251,10 +266,9 @@ def _edge_attrs(sc: Scene, edge, state: State, hidden: str) -> dict[str, str]:
     return attrs
 
 
-def _edge_label(text: str, bold: bool = False) -> str:
-    # A space either side keeps the number off the line it labels.
-    body = f"<B>{escape(text)}</B>" if bold else escape(text)
-    return f"< {body} >"
+def _edge_label(text: str) -> str:
+    # Always bold, so a label never grows past its reserved room; spaces keep it off the line.
+    return f"< <B>{escape(text)}</B> >"
 
 
 def _legend(sc: Scene) -> str:
@@ -299,6 +313,26 @@ def _legend(sc: Scene) -> str:
 
 def _text_label(notes: tuple[str, ...]) -> str:
     return "\n".join(notes)
+
+
+def _attr_list(attrs: dict[str, str]) -> str:
+    return " ".join(f"{k}={_quote(v)}" for k, v in attrs.items())
+
+
+def _quote(value: str) -> str:
+    """A DOT attribute value: HTML-like labels as they are, anything else double-quoted."""
+    if value.startswith("<") and value.endswith(">"):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _is_number(text: str) -> bool:
+    """A plain number as a node's label (3 in 3*x) already says its value."""
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _cut(text: str, limit: int) -> str:

@@ -131,7 +131,7 @@
       if (t) {
         t.textContent = text;
         t.setAttribute("fill", colour);
-        t.setAttribute("font-weight", bold ? "bold" : "normal");
+        t.setAttribute("font-weight", "bold");
       }
     }
     function setGrad(id, text) {

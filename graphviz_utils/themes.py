@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Theme:
-    """Everything a picture's look depends on; colours are #rrggbb (Graphviz 2.43 wants 6 digits)."""
+    """A picture's look; colours are #rrggbb (Graphviz 2.43 needs 6 digits)."""
 
     name: str
     background: str
@@ -55,11 +55,11 @@ THEMES: dict[str, Theme] = {
         travel="#ffa94d",
         done="#74c0fc",
         grad="#faa2c1",
-    ),  # fmt: skip
+    ),
     # Projected from the back of a room: 22pt type at 1280×720, thick lines, strong contrast.
     "slide": Theme(
         "slide", **{**_LIGHT, "text": "#000000", "muted": "#333333"}, font_size=22.0, pen=2.6
-    ),  # fmt: skip
+    ),
     "print": Theme(
         "print",
         background="#ffffff",
@@ -77,7 +77,7 @@ THEMES: dict[str, Theme] = {
         done="#000000",
         grad="#000000",
         filled=False,
-    ),  # fmt: skip
+    ),
     # Okabe-Ito: distinguishable with every common colour-vision deficiency.
     "colorblind": Theme(
         "colorblind",
@@ -94,8 +94,8 @@ THEMES: dict[str, Theme] = {
         active_fill="#fbe0cc",
         travel="#d55e00",
         done="#0072b2",
-        grad="#cc79a7",
-    ),  # fmt: skip
+        grad="#882255",  # Tol's wine: Okabe-Ito's pink is too pale on fills
+    ),
 }
 
 

@@ -1,4 +1,4 @@
-"""What gets drawn: the engine graph after options (fold AccumulateGrad, hide constants, cap size)."""
+"""What gets drawn: the engine graph after the options (fold, hide constants, node cap)."""
 
 from __future__ import annotations
 

@@ -1,0 +1,198 @@
+"""The command line: run a program, render its graph, or start the app.
+
+Exit status: 0 ok; 1 the program was refused or failed, or its graph could not be drawn;
+2 bad command-line usage. No input ever prints a Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from engine.values import fmt_value
+
+from .export import FORMATS, export
+from .layout import LayoutError
+from .options import DIRECTIONS, DrawOptions
+from .themes import THEMES
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class UsageError(Exception):
+    """A bad argument the parser could not catch by itself (exit 2)."""
+
+
+class Failed(Exception):
+    """The program or its drawing failed (exit 1); the message is the one line to print."""
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of `autograd-explorer`; returns the exit status."""
+    try:
+        args = _parser().parse_args(argv)
+        return args.func(args)
+    except SystemExit as exc:  # argparse: --help (0) or bad usage (2)
+        return exc.code if isinstance(exc.code, int) else 2
+    except UsageError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Failed as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback, whatever the input
+        print(f"error: internal error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograd-explorer",
+        description="See the graph PyTorch autograd records, and watch gradients flow.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a program and print what it printed and its grads")
+    run.add_argument("file", metavar="FILE|-", help="the program ('-' reads standard input)")
+    run.add_argument("--json", action="store_true", help="print one JSON object instead")
+    run.set_defaults(func=_run_command)
+
+    render = sub.add_parser("render", help="run a program and draw its backward pass")
+    render.add_argument("file", metavar="FILE|-", help="the program ('-' reads standard input)")
+    out_help = "OUT.{" + ",".join(FORMATS) + "}"
+    render.add_argument("-o", "--output", required=True, metavar=out_help)
+    render.add_argument("--step", type=int, default=None,
+                        help="backward step to show (0-based; -1 before backward; default: "
+                             "before backward for svg/png/pdf, the start for html)")  # fmt: skip
+    render.add_argument("--theme", default="light", help="one of: " + ", ".join(THEMES))
+    render.add_argument("--dpi", type=float, default=None, help="PNG/GIF resolution")
+    render.add_argument("--pass", dest="pass_number", type=int, default=None, metavar="K",
+                        help="which backward() call (1-based; default: the last)")  # fmt: skip
+    render.add_argument("--direction", choices=DIRECTIONS, default="TB")
+    render.add_argument("--fold-accumulate", action="store_true",
+                        help="draw AccumulateGrad inside its leaf")  # fmt: skip
+    render.add_argument("--transparent", action="store_true", help="no background fill")
+    render.set_defaults(func=_render_command)
+
+    app = sub.add_parser("app", help="start the Streamlit app")
+    app.add_argument("--port", type=int, default=8501)
+    app.set_defaults(func=_app_command)
+    return parser
+
+
+def _read(file: str) -> str:
+    if file == "-":
+        return sys.stdin.read()
+    try:
+        return Path(file).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _run_program(source: str):
+    import engine  # lazy: `--help` and usage errors stay fast
+
+    return engine.run(source)
+
+
+def _run_command(args: argparse.Namespace) -> int:
+    result = _run_program(_read(args.file))
+    if args.json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return 0 if result.ok else 1
+    sys.stdout.write(result.stdout)
+    if not result.ok:
+        raise Failed(result.error.describe() if result.error else "the program failed")
+    for line in _summary(result):
+        print(line)
+    return 0
+
+
+def _summary(result) -> list[str]:
+    """A short human summary: each leaf's .grad, then the notes."""
+    lines = [
+        f"{name}.grad = {fmt_value(t.grad)}"
+        for name, t in result.tensors.items()
+        if t.is_leaf and t.requires_grad
+    ]
+    if lines:
+        lines.insert(0, "-- gradients")
+    lines += [f"note: {n}" for n in result.notes]
+    return lines
+
+
+def _render_command(args: argparse.Namespace) -> int:
+    if args.theme not in THEMES:
+        raise UsageError(f"unknown theme {args.theme!r}; choose one of: {', '.join(THEMES)}")
+    suffix = Path(args.output).suffix.lower().lstrip(".")
+    if suffix not in FORMATS:
+        raise UsageError(
+            f"unknown format {suffix or args.output!r} for {args.output}; "
+            f"choose one of: {', '.join(FORMATS)}"
+        )
+    if args.dpi is not None and not 10 <= args.dpi <= 1200:
+        raise UsageError(f"dpi {args.dpi:g} is out of range: choose 10..1200")
+    result = _run_program(_read(args.file))
+    if not result.ok:
+        raise Failed(result.error.describe() if result.error else "the program failed")
+    target = _pick(result, args.pass_number)
+    steps = len(getattr(target, "steps", ()))
+    if args.step is not None and args.step != -1 and not 0 <= args.step < steps:
+        raise UsageError(
+            f"step {args.step} is out of range: this pass has {steps} steps "
+            f"(choose 0..{steps - 1}, or -1 for before backward)"
+            if steps
+            else f"step {args.step} is out of range: there is no backward pass to step through"
+        )
+    options = DrawOptions(
+        theme=args.theme,
+        direction=args.direction,
+        fold_accumulate=args.fold_accumulate,
+        transparent=args.transparent,
+    )
+    try:
+        export(target, args.output, step=args.step, dpi=args.dpi, options=options)
+    except (LayoutError, ValueError) as exc:
+        raise Failed(str(exc)) from None
+    except OSError as exc:
+        raise Failed(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    return 0
+
+
+def _pick(result, number: int | None):
+    """The pass to draw: the last by default; the graph alone when backward never ran."""
+    if not result.passes:
+        if number is not None:
+            raise UsageError(f"--pass {number}: the program ran no backward pass")
+        if result.graph is None:
+            raise Failed("nothing to draw: the program made no tensor that needs a gradient")
+        return result.graph
+    if number is None:
+        return result.passes[-1]
+    for p in result.passes:
+        if p.number == number:
+            return p
+    kept = ", ".join(str(p.number) for p in result.passes)
+    raise UsageError(f"--pass {number} does not exist; the passes kept are: {kept}")
+
+
+def _app_command(args: argparse.Namespace) -> int:
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"port {args.port} is out of range: choose 1..65535")
+    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+           "--server.headless", "true", "--server.port", str(args.port)]  # fmt: skip
+    return subprocess.call(cmd)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else ""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
