@@ -5,13 +5,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import torch
 
 import engine
 from engine import graph as g
 
-SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds" / "autograd-lesson.txt"
+LESSON = Path(__file__).resolve().parent / "data" / "autograd-lesson.txt"  # copy of shared/seeds
 CARD = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
 LINEAR = """import torch
 x = torch.tensor([1.0, 2.0, 3.0])
@@ -172,10 +171,9 @@ def test_json_has_the_fixed_keys():
     assert {"id", "kind", "label"} <= set(data["graph"]["nodes"][0])
 
 
-@pytest.mark.skipif(not SEEDS.exists(), reason="the lesson lives in the steering repo's shared/")
 def test_lesson_cells_verbatim():
     """The lesson's code cells as one program print what plain Python prints, as in the lesson."""
-    text = SEEDS.read_text()
+    text = LESSON.read_text()
     cells = [block.split("]:\n", 1)[1].split("\n\n\n")[0] for block in text.split("In [")[1:]]
     program = "\n".join(cells)
     run = engine.run(program)
