@@ -149,6 +149,8 @@ _COMPARE = {
     ast.NotIn: lambda a, b: a not in b,
 }
 _MATMUL_OPS = (operator.matmul, operator.imatmul)
+# Joining ops make exactly as many elements as their inputs hold: no meta probe needed.
+_JOINING = frozenset("cat concat concatenate stack hstack vstack".split())
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -600,14 +602,22 @@ class _Interpreter:
             return lambda method: lambda items: method(self._extension(obj, items))
         return None
 
-    def _joinable(self, separator: str, items: Any) -> list:
-        items = list(self._counted(items))
+    def _sized(self, items: Any) -> Any:
+        """Collections are used as they are; other iterables count against the loop limit."""
+        return (
+            items
+            if isinstance(items, (list, tuple, dict, set, str))
+            else list(self._counted(items))
+        )
+
+    def _joinable(self, separator: str, items: Any) -> Any:
+        items = self._sized(items)
         size = sum(len(i) for i in items if isinstance(i, str)) + len(separator) * len(items)
         guards.check_length(size, self.limits.tensor_elements)
         return items
 
-    def _extension(self, target: list, items: Any) -> list:
-        items = list(self._counted(items))
+    def _extension(self, target: list, items: Any) -> Any:
+        items = self._sized(items)
         guards.check_length(len(target) + len(items), self.limits.tensor_elements)
         return items
 
@@ -660,6 +670,8 @@ class _Interpreter:
                 raise guards.tensor_limit_error(len(arg), self.limits)
         if name in FACTORIES:
             return guards.factory_numel(fn, args, kwargs)
+        if name in _JOINING and args and isinstance(args[0], (list, tuple)):
+            return sum(t.numel() for t in args[0] if isinstance(t, torch.Tensor))
         if name in GROWING:
             return guards.meta_numel(fn, args, kwargs)
         if name == "one_hot":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import operator
 import re
 import weakref
@@ -56,7 +57,7 @@ def _is_int(value: Any) -> bool:
 
 def _int_result_bits(op: Callable, a: int, b: int) -> int:
     if op in (operator.pow, operator.ipow) and b > 0 and abs(a) > 1:
-        return b * abs(a).bit_length()
+        return int(b * math.log2(abs(a)))
     if op in (operator.mul, operator.imul):
         return a.bit_length() + b.bit_length()
     if op in (operator.lshift, operator.ilshift) and b > 0:
