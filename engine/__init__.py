@@ -7,6 +7,7 @@ from .errors import ErrorInfo, LimitExceeded, ProgramError, Refused
 from .graph import Edge, Graph, Node, Pass, Run, Saved, Step, TensorReport
 from .limits import Limits
 from .run import run
+from .symbolic import Symbolic, symbolic_derivative
 from .trace import trace
 
 __all__ = [
@@ -22,7 +23,9 @@ __all__ = [
     "Run",
     "Saved",
     "Step",
+    "Symbolic",
     "TensorReport",
     "run",
+    "symbolic_derivative",
     "trace",
 ]
