@@ -21,7 +21,7 @@ OPTION_DEFAULTS = {  # session key -> default; DrawOptions field names follow "o
 }
 PAGE_CSS = """
 <style>
-.block-container { padding-top: 2.2rem; padding-bottom: 1rem; }
+.block-container { padding-top: 3.2rem; padding-bottom: 1rem; }
 h1 { font-size: 2rem !important; padding: 0 !important; }
 .st-key-presets button { min-height: 0; padding: 0.15rem 0.7rem; }
 .st-key-presets button p { font-size: 0.88rem; }
@@ -153,7 +153,7 @@ def status_ui(run, source: str) -> None:
     line = run.error.line
     if line is not None and 1 <= line <= len(lines) and lines[line - 1].strip():
         message += f"\n\n`{line:>3} | {lines[line - 1].strip()}`"
-    st.error(message, icon="⚠️")
+    st.error(message, icon=":material/error:")
 
 
 def option_items() -> tuple:
@@ -168,7 +168,7 @@ def options_ui() -> None:
     """The drawing options of graphviz_utils, in a popover so the graph keeps the room."""
     from graphviz_utils import THEMES
 
-    with st.popover("Graph options", icon="⚙️"):
+    with st.popover("Graph options", icon=":material/tune:"):
         st.toggle("Fold AccumulateGrad into its leaf", key="opt_fold_accumulate")
         st.toggle("Show saved tensors", key="opt_show_saved")
         st.toggle("Show values", key="opt_show_values")
@@ -203,7 +203,10 @@ def graph_ui(shown, stale: bool) -> int:
     source, inputs, number, items = shown
     pass_ = drawable_pass(run_program(source, inputs), number)
     if stale:
-        st.warning("Out of date: this is the graph of the last program that ran.", icon="⏸️")
+        st.warning(
+            "Out of date: this is the graph of the last program that ran.",
+            icon=":material/history:",
+        )
     payload = player_payload(source, inputs, number, items) if PLAYER else None
     st.session_state.step = max(-1, min(st.session_state.step, len(pass_.steps) - 1))
     step = show_player(payload, shown, st.session_state.step, stale=stale)
@@ -224,7 +227,7 @@ def downloads_ui(shown, step: int) -> None:
     from app_ui.compute import export_bytes
 
     source, inputs, number, items = shown
-    with st.popover("Download", icon="⬇️"):
+    with st.popover("Download", icon=":material/download:"):
         for fmt, label, whole, mime in (
             ("svg", "SVG of this step", False, "image/svg+xml"),
             ("png", "PNG of this step", False, "image/png"),
@@ -248,7 +251,7 @@ def share_ui(params: dict[str, str]) -> None:
     from urllib.parse import urlencode
 
     base = (st.context.url or "").split("?")[0]
-    with st.popover("Share", icon="🔗"):
+    with st.popover("Share", icon=":material/link:"):
         st.caption("This link opens the same program at the same step.")
         st.code(f"{base}?{urlencode(params)}", language=None, wrap_lines=True)
 
@@ -278,7 +281,7 @@ def output_ui(run) -> None:
     st.markdown("**Console**")
     st.code(run.stdout.rstrip("\n") or "(the program printed nothing)", language=None)
     for note in run.notes:
-        st.caption(f"ℹ️ {note}")
+        st.caption(f":material/info: {note}")
 
 
 def main() -> None:
@@ -318,7 +321,7 @@ def main() -> None:
     with controls:
         options_ui()
     if shown is None:
-        graph_col.info(EMPTY_HINT, icon="✏️")
+        graph_col.info(EMPTY_HINT, icon=":material/edit:")
     else:
         with graph_col:
             step = graph_ui(shown, stale)

@@ -76,7 +76,10 @@ def show_player(payload: dict | None, shown: tuple, step: int, *, stale: bool) -
     if PLAYER is None or payload is None:
         return _fallback(shown, step)
     key = graph_key(shown)
-    data = {**payload, "start": step, "key": key, "stale": stale}
+    # The start step stays what it was when this graph was first shown: then `data` is the
+    # same on every rerun the player causes, and the big SVG is not sent to the browser again.
+    start = st.session_state.setdefault("player_start", {}).setdefault(key, step)
+    data = {**payload, "start": start, "key": key, "stale": stale}
     result = PLAYER(
         key=f"player-{key}",
         data=data,

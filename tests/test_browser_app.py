@@ -1,8 +1,51 @@
 """The app in real Chromium, through the harness in conftest.py."""
 
+import io
+import re
+import sys
+from pathlib import Path
+
 import pytest
+import torch
+from conftest import wait_script_done
+from PIL import Image
+from playwright.sync_api import expect
+
+import engine
+from engine.values import fmt_value
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # app_ui lives beside app.py
+from app_ui.share import encode_program
 
 pytestmark = pytest.mark.browser
+
+CARD_MODEL = """\
+x = [1.0, 2.0, 3.0]
+w = param([0.1, 0.2, 0.3])
+b = param(1.0)
+y = w·x + b
+"""
+TIMEOUT = 30_000
+
+
+def steps_of(program: str) -> int:
+    """How many backward steps the engine records for a program (the player's last frame)."""
+    return len(engine.run(program).passes[0].steps)
+
+
+def svg_text(page, text: str):
+    """Text elements of the player's SVG that read exactly `text` (CSS pierces shadow roots)."""
+    return page.locator(".agx-canvas svg text").filter(has_text=re.compile(f"^{re.escape(text)}$"))
+
+
+def counter(page):
+    return page.locator("[data-role=counter]")
+
+
+def type_program(page, program: str) -> None:
+    editor = page.locator('[data-testid="stTextArea"] textarea')
+    editor.fill(program)
+    editor.press("Control+Enter")
 
 
 def test_page_loads_with_editor(app_page):
@@ -11,3 +54,70 @@ def test_page_loads_with_editor(app_page):
     editor.wait_for(timeout=30_000)
     assert "param(" in editor.input_value()
     assert app_page.title() == "Autograd Explorer"
+
+
+def test_typed_model_draws_dot_and_accumulate_grad(app_page):
+    """Typing the card's model draws DotBackward0 and AccumulateGrad nodes in the SVG."""
+    app_page.get_by_role("button", name="x² + 3x").click()
+    svg_text(app_page, "PowBackward0").first.wait_for(timeout=TIMEOUT)
+    expect(svg_text(app_page, "DotBackward0")).to_have_count(0, timeout=TIMEOUT)
+    type_program(app_page, CARD_MODEL)
+    svg_text(app_page, "DotBackward0").first.wait_for(timeout=TIMEOUT)
+    expect(svg_text(app_page, "PowBackward0")).to_have_count(0, timeout=TIMEOUT)
+    assert svg_text(app_page, "AccumulateGrad").count() == 2  # one per leaf: w and b
+
+
+def test_play_reaches_the_end_and_fills_every_leaf_grad(app_page):
+    """Play runs to the last step in the browser; every leaf's .grad appears, as torch says."""
+    total = steps_of(CARD_MODEL)
+    w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    b = torch.tensor(1.0, requires_grad=True)
+    (torch.dot(w, torch.tensor([1.0, 2.0, 3.0])) + b).backward()
+    app_page.locator("[data-role=speed]").select_option("4")
+    app_page.locator("[data-role=play]").click()
+    counter(app_page).filter(has_text=f"step {total} / {total}").wait_for(timeout=TIMEOUT)
+    for name, tensor in (("w", w), ("b", b)):
+        expected = f"{name}.grad = {fmt_value(tensor.grad.tolist())}"
+        svg_text(app_page, expected).wait_for(timeout=TIMEOUT)
+    card = app_page.locator(".st-key-step-card")
+    card.filter(has_text=f"Step {total} of {total}").wait_for(timeout=TIMEOUT)
+
+
+def test_keyboard_steps_forward_and_back(app_page):
+    """→ and ← step the player; the step goes back to Python (card and URL follow)."""
+    total = steps_of(CARD_MODEL)
+    app_page.locator(".agx-stage").click()
+    app_page.keyboard.press("ArrowRight")
+    app_page.keyboard.press("ArrowRight")
+    counter(app_page).filter(has_text=f"step 2 / {total}").wait_for(timeout=TIMEOUT)
+    app_page.keyboard.press("ArrowLeft")
+    counter(app_page).filter(has_text=f"step 1 / {total}").wait_for(timeout=TIMEOUT)
+    card = app_page.locator(".st-key-step-card")
+    card.filter(has_text=f"Step 1 of {total}").wait_for(timeout=TIMEOUT)
+    app_page.wait_for_url("**s=0**", timeout=TIMEOUT)
+
+
+def test_share_link_opens_the_same_view(app_page):
+    """A link with the program and step opens that program at that step."""
+    program = "x = param([2.0, 3.0])\ny = x**2 + 3*x\n"
+    app_page.goto(f"{app_page.app_url}/?p={encode_program(program)}&s=1")
+    wait_script_done(app_page)
+    editor = app_page.locator('[data-testid="stTextArea"] textarea')
+    editor.wait_for(timeout=TIMEOUT)
+    assert editor.input_value() == program
+    total = steps_of(program)
+    counter(app_page).filter(has_text=f"step 2 / {total}").wait_for(timeout=TIMEOUT)
+    app_page.locator(".st-key-step-card").filter(has_text=f"Step 2 of {total}").wait_for(
+        timeout=TIMEOUT
+    )
+
+
+def test_download_png_of_the_current_step(app_page):
+    """The Download menu gives a real PNG of the graph."""
+    app_page.get_by_role("button", name="Download", exact=True).click()
+    with app_page.expect_download(timeout=60_000) as info:
+        app_page.get_by_role("button", name="PNG of this step").click()
+    data = Path(info.value.path()).read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    image = Image.open(io.BytesIO(data))
+    assert image.width > 200 and image.height > 200
