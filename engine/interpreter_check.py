@@ -39,9 +39,7 @@ Slice Name List Tuple expr_context boolop operator unaryop cmpop
 """.split()
 )
 # Concrete classes, so checking a node is one set lookup (programs can have 100,000 nodes).
-ALLOWED_NODES = frozenset(
-    cls for base in _ALLOWED_BASES for cls in (base, *base.__subclasses__())
-)
+ALLOWED_NODES = frozenset(cls for base in _ALLOWED_BASES for cls in (base, *base.__subclasses__()))
 
 # What the refusal says for well-known statements and expressions.
 REFUSED_WORDS = {

@@ -35,7 +35,9 @@ def leaf(name: str) -> st.SearchStrategy:
 
 
 def number() -> st.SearchStrategy:
-    return st.sampled_from([0.5, 2, 3, -1]).map(lambda n: (repr(n), lambda env, n=n: n))
+    # negative numbers in parentheses: `-1 ** 0` would mean -(1 ** 0)
+    numbers = st.sampled_from([0.5, 2, 3, -1])
+    return numbers.map(lambda n: (repr(n) if n >= 0 else f"({n})", lambda env, n=n: n))
 
 
 def extend(children: st.SearchStrategy) -> st.SearchStrategy:
