@@ -27,16 +27,14 @@ h1 { font-size: 2rem !important; padding: 0 !important; }
 .st-key-presets button p { font-size: 0.88rem; }
 .st-key-program textarea { font-family: "DejaVu Sans Mono", ui-monospace, monospace;
   font-size: 0.95rem; line-height: 1.45; }
-.st-key-step-card { font-size: 1rem; }
-.st-key-step-card table { font-size: 0.92rem; }
+.st-key-step-card-stale { opacity: 0.5; }
 </style>
 """
 PRESENT_CSS = """
 <style>
 header[data-testid="stHeader"] { display: none; }
 .block-container { padding-top: 1rem; max-width: 100%; }
-.st-key-step-card { font-size: 1.35rem; }
-.st-key-step-card table { font-size: 1.2rem; }
+[class*="st-key-step-card"] :is(p, li, td, th, code) { font-size: 1.3rem; }
 </style>
 """
 
@@ -74,11 +72,10 @@ def header_ui() -> None:
     left, right = st.columns([5, 1], vertical_alignment="bottom")
     with left:
         st.title("Autograd Explorer")
-        if not st.session_state.present:
-            st.caption(
-                "The graph PyTorch autograd records for your program, and the gradients "
-                "flowing back through it, step by step, in the order the engine runs them."
-            )
+        st.caption(
+            "The graph PyTorch autograd records for your program, and the gradients "
+            "flowing back through it, step by step, in the order the engine runs them."
+        )
     right.toggle("Presentation mode", key="present", help="Hide the editor; big graph, slide theme")
 
 
@@ -214,11 +211,11 @@ def graph_ui(shown, stale: bool) -> int:
     return step
 
 
-def step_card_ui(pass_, step: int) -> None:
+def step_card_ui(pass_, step: int, stale: bool) -> None:
     """Beside the graph: what the current step does, with numbers, and every leaf's .grad."""
     from app_ui.card import step_markdown
 
-    with st.container(key="step-card", border=True):
+    with st.container(key="step-card-stale" if stale else "step-card", border=True):
         st.markdown(step_markdown(pass_, step))
 
 
@@ -284,33 +281,18 @@ def output_ui(run) -> None:
         st.caption(f":material/info: {note}")
 
 
-def main() -> None:
-    st.set_page_config(page_title="Autograd Explorer", page_icon="∂", layout="wide")
-    url_state_ui()
-    present = st.session_state.get("present", False)
-    st.html(PAGE_CSS + (PRESENT_CSS if present else ""))
-    header_ui()
-    if present:
-        graph_col, card_col = st.columns([7, 3])
-        source = st.session_state.program
-    else:
-        presets_ui()
-        edit_col, graph_col, card_col = st.columns([4, 6, 3])
-        with edit_col:
-            source = editor_ui()
-    with edit_col if not present else st.container():
-        run, inputs = execute_ui(source, editable=not present)
-        if not present:
-            status_ui(run, source)
-    with graph_col:
-        controls = st.container(horizontal=True, gap="small")
-        number = pass_ui(run)
-    if present and run.error is not None:
-        with card_col:
-            status_ui(run, source)
-    items = option_items()
-    from app_ui.compute import drawable_pass
+def graph_area_ui(run, source: str, inputs, card_col) -> None:
+    """Controls, the player and the step card; the URL follows the step shown."""
+    from app_ui.compute import drawable_pass, run_program
 
+    with st.container(horizontal=True, gap="small"):
+        options_ui()
+        download_slot = st.container(width="content")
+        share_slot = st.container(width="content")
+        if st.session_state.present:
+            st.toggle("Presentation mode", key="present")
+    number = pass_ui(run)
+    items = option_items()
     shown, stale = None, False
     if drawable_pass(run, number) is not None:
         shown = (source, inputs, number, items)
@@ -318,37 +300,61 @@ def main() -> None:
     elif not run.ok and "last_good" in st.session_state:
         shown, stale = (*st.session_state.last_good, items), True
     step = -1
-    with controls:
-        options_ui()
     if shown is None:
-        graph_col.info(EMPTY_HINT, icon=":material/edit:")
+        st.info(EMPTY_HINT, icon=":material/edit:")
     else:
-        with graph_col:
-            step = graph_ui(shown, stale)
-        with controls:
+        step = graph_ui(shown, stale)
+        with download_slot:
             downloads_ui(shown, step)
-        from app_ui.compute import run_program
-
         with card_col:
-            step_card_ui(drawable_pass(run_program(shown[0], shown[1]), shown[2]), step)
+            step_card_ui(drawable_pass(run_program(shown[0], shown[1]), shown[2]), step, stale)
+    with share_slot:
+        share_ui(url_ui(source, number, step))
+
+
+def url_ui(source: str, number: int, step: int) -> dict[str, str]:
+    """Keep the URL equal to the view, so copying it from the address bar shares it too."""
+    theme = st.session_state.opt_theme
     view = share.View(
         program=source,
         pass_number=number,
         step=step,
-        theme=None if st.session_state.opt_theme == "light" else st.session_state.opt_theme,
-        present=present,
+        theme=None if theme == "light" else theme,
+        present=st.session_state.present,
     )
     params = share.view_to_params(view)
-    with controls:
-        share_ui(params)
     if st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
+    return params
+
+
+def main() -> None:
+    st.set_page_config(page_title="Autograd Explorer", page_icon="∂", layout="wide")
+    url_state_ui()
+    present = st.session_state.present
+    st.html(PAGE_CSS + (PRESENT_CSS if present else ""))
+    if present:
+        graph_col, card_col = st.columns([7, 3])
+        source = st.session_state.program
+        run, inputs = execute_ui(source, editable=False)
+        with card_col:
+            status_ui(run, source)
+    else:
+        header_ui()
+        presets_ui()
+        edit_col, graph_col, card_col = st.columns([4, 6, 3])
+        with edit_col:
+            source = editor_ui()
+            run, inputs = execute_ui(source, editable=True)
+            status_ui(run, source)
+    with graph_col:
+        graph_area_ui(run, source, inputs, card_col)
     if not present:
-        left, right = st.columns([3, 2])
-        with left:
+        tensors_col, output_col = st.columns([3, 2])
+        with tensors_col:
             st.markdown("**Tensors**")
             tensors_ui(run)
-        with right:
+        with output_col:
             output_ui(run)
 
 

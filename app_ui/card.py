@@ -9,13 +9,13 @@ from engine.values import fmt_shape, fmt_value
 
 
 def node_name(graph: g.Graph, node_id: str | None) -> str:
-    """What a person calls a node: its variable name, its op, or the .grad it writes."""
+    """What a person calls a node: its variable name, or its op (and the leaf it writes)."""
     if node_id is None:
         return "—"
     node = graph.node(node_id)
     if node.kind == g.ACCUMULATE:
         leaves = [e.src for e in graph.edges if e.dst == node_id and e.kind == g.LEAF_EDGE]
-        return f"{node_name(graph, leaves[0])}.grad" if leaves else node.label
+        return f"AccumulateGrad ({node_name(graph, leaves[0])})" if leaves else node.label
     if node.kind == g.OP:
         return f"{node.op} ({node.label})" if node.op else node.label
     return node.name or node.label
