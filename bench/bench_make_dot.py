@@ -33,12 +33,15 @@ def mlp(layers: int, width: int = 32) -> tuple[torch.Tensor, dict]:
     return out, dict(model.named_parameters())
 
 
-def best_of(fn, repeat: int = 5) -> float:
+def best_of(fn, repeat: int = 15, number: int = 20) -> float:
+    """Seconds per call: the best of `repeat` batches of `number` calls (less noise than one)."""
+    fn()  # warm caches and imports outside the timing
     times = []
     for _ in range(repeat):
         start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
+        for _ in range(number):
+            fn()
+        times.append((time.perf_counter() - start) / number)
     return min(times)
 
 
@@ -55,7 +58,9 @@ def main() -> int:
         print(f"{name:<16}{ours * 1e3:>10.1f}{theirs * 1e3:>14.1f}{ours / theirs:>8.2f}")
     for n in (5_000, 10_000):
         out, params = chain(n // 2)  # two ops per link
-        ours = best_of(lambda out=out, params=params: make_dot(out, params=params), repeat=1)
+        ours = best_of(
+            lambda out=out, params=params: make_dot(out, params=params), repeat=1, number=1
+        )
         try:
             torchviz_make_dot(out, params=params)
             theirs = "ok"

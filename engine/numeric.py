@@ -35,8 +35,17 @@ class _Perturb(TorchFunctionMode):
         super().__init__()
         self.leaf_index, self.element, self.delta = leaf_index, element, delta
         self.leaves = LeafOrder()
+        self.done = False
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        if not self.done and torch.is_grad_enabled():
+            # Nudge just before the leaf's first use that autograd records: earlier, an
+            # initialiser (nn.Linear's uniform_ under no_grad) would overwrite the nudge.
+            for t in args:
+                if isinstance(t, torch.Tensor) and self.leaves.of(t) == self.leaf_index:
+                    with torch.no_grad():
+                        t.view(-1)[self.element] += self.delta
+                    self.done = True
         out = func(*args, **(kwargs or {}))
         if (
             isinstance(out, torch.Tensor)
@@ -44,10 +53,7 @@ class _Perturb(TorchFunctionMode):
             and out.dtype == torch.float32
         ):
             out = out.detach().double().requires_grad_(out.requires_grad)
-        for k, leaf in self.leaves.see(out, args):
-            if k == self.leaf_index:
-                with torch.no_grad():
-                    leaf.view(-1)[self.element] += self.delta
+        self.leaves.see(out, args)  # numbered exactly as ForwardRecorder numbers them
         return out
 
 

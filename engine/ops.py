@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 # grad_fn class name without its version suffix -> maths label.
@@ -78,6 +79,7 @@ SYMBOLS = {
 SUPERSCRIPTS = str.maketrans("0123456789-.", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻·")
 
 
+@functools.lru_cache(maxsize=1024)
 def base_name(op: str) -> str:
     """AddBackward0 -> Add; AccumulateGrad -> Accumulate."""
     if op == "AccumulateGrad":
@@ -85,6 +87,7 @@ def base_name(op: str) -> str:
     return re.sub(r"Backward\d*$", "", op)
 
 
+@functools.lru_cache(maxsize=1024)
 def symbol(op: str, exponent: object = None) -> str:
     """The maths label for a grad_fn class, e.g. DotBackward0 -> ·, PowBackward0 (2) -> x²."""
     base = base_name(op)

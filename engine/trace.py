@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -96,16 +96,13 @@ class _Walker:
             self.traced.graph = g.Graph(tuple(self.nodes), (), nid, note)
             return self.traced
         out_id = self._add(
-            g.Node(
-                id="",
-                kind=g.OUTPUT,
-                label=out_name,
-                name=out_name,
-                shape=shape_of(tensor),
-                value=snapshot(tensor, self.cap),
-                dtype=str(tensor.dtype),
-                requires_grad=tensor.requires_grad,
-            )
+            kind=g.OUTPUT,
+            label=out_name,
+            name=out_name,
+            shape=shape_of(tensor),
+            value=snapshot(tensor, self.cap),
+            dtype=str(tensor.dtype),
+            requires_grad=tensor.requires_grad,
         )
         self.keep.append(tensor)
         self.fn_names.pop(id(root), None)  # the output node already carries that name
@@ -113,22 +110,22 @@ class _Walker:
         root_id = self._fn_node(root, queue)
         self.edges.append(g.Edge(root_id, out_id, g.OUT_EDGE))
         while queue:
-            fn = queue.popleft()
-            fid = self.ids[id(fn)]
+            fn, fid, fwd = queue.popleft()
             for slot, (nxt, _) in enumerate(fn.next_functions):
                 if nxt is not None:
                     self.edges.append(g.Edge(self._fn_node(nxt, queue), fid, g.GRAD, slot))
-            self._constants(fn, fid)
+            if fwd is not None:
+                self._constants(fwd, fid)
         self.traced.graph = g.Graph(tuple(self.nodes), tuple(self.edges), out_id)
         return self.traced
 
-    def _add(self, node: g.Node) -> str:
+    def _add(self, **fields: Any) -> str:
         if self.max_nodes is not None and len(self.nodes) >= self.max_nodes:
             raise LimitExceeded(
                 f"the graph has more than {self.max_nodes:,} nodes (the graph_nodes limit)"
             )
         nid = f"n{len(self.nodes)}"
-        self.nodes.append(replace(node, id=nid))
+        self.nodes.append(g.Node(id=nid, **fields))
         return nid
 
     def _fn_node(self, fn: Any, queue: deque) -> str:
@@ -139,7 +136,7 @@ class _Walker:
         self.keep.append(fn)
         op = type(fn).__name__
         if op == "AccumulateGrad":
-            nid = self._add(g.Node(id="", kind=g.ACCUMULATE, label="AccumulateGrad", op=op))
+            nid = self._add(kind=g.ACCUMULATE, label="AccumulateGrad", op=op)
             self.ids[key] = nid
             self.traced.fns[nid] = fn
             leaf = fn.variable
@@ -147,12 +144,12 @@ class _Walker:
             self.traced.leaves[leaf_id] = leaf
             self.edges.append(g.Edge(leaf_id, nid, g.LEAF_EDGE))
             return nid
-        fwd = forward_op(fn)
+        # Forward info exists only where a ForwardRecorder watched; reading metadata costs.
+        fwd = forward_op(fn) if self.recorder is not None else None
         saved = self._saved(fn) if self.saved else ()
         exponent = _exponent(fn)
         name, named = self.fn_names.get(key, (None, None))
-        node = g.Node(
-            id="",
+        nid = self._add(
             kind=g.OP,
             label=symbol(op, exponent),
             op=op,
@@ -160,10 +157,9 @@ class _Walker:
             value=fwd.value if fwd else snapshot(named, self.cap),
             saved=saved,
         )
-        nid = self._add(node)
         self.ids[key] = nid
         self.traced.fns[nid] = fn
-        queue.append(fn)
+        queue.append((fn, nid, fwd))
         return nid
 
     def _tensor_node(self, tensor: torch.Tensor, kind: str, label: str | None = None) -> str:
@@ -173,8 +169,7 @@ class _Walker:
         self.keep.append(tensor)
         name = self.tensor_names.get(key)
         cut = self.recorder.cut_of(tensor) if self.recorder and kind == g.CONSTANT else None
-        node = g.Node(
-            id="",
+        nid = self._add(
             kind=g.CUT if cut else kind,
             label=label or name or _anonymous(tensor),
             name=name,
@@ -185,7 +180,6 @@ class _Walker:
             grad=snapshot(tensor.grad, self.cap) if kind == g.LEAF else None,
             cut_by=cut.reason if cut else None,
         )
-        nid = self._add(node)
         self.ids[key] = nid
         if cut:
             # One level of history: where the value came from before the cut.
@@ -195,20 +189,15 @@ class _Walker:
                 self.edges.append(g.Edge(src_id, nid, g.CUT_EDGE))
         return nid
 
-    def _constants(self, fn: Any, fid: str) -> None:
+    def _constants(self, fwd: Any, fid: str) -> None:
         """Inputs autograd dropped (constants, cut values), as the forward recorder saw them."""
-        fwd = forward_op(fn)
-        if fwd is None:
-            return
         for value in fwd.inputs:
             if isinstance(value, torch.Tensor):
                 if value.requires_grad:
                     continue  # already reached through next_functions
                 src = self._tensor_node(value, g.CONSTANT)
             else:
-                src = self._add(
-                    g.Node(id="", kind=g.CONSTANT, label=_number_text(value), value=value, shape=())
-                )
+                src = self._add(kind=g.CONSTANT, label=_number_text(value), value=value, shape=())
             self.edges.append(g.Edge(src, fid, g.DATA))
 
     def _saved(self, fn: Any) -> tuple[g.Saved, ...]:
