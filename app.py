@@ -11,6 +11,10 @@ EMPTY_HINT = (
     "Nothing to draw yet. Type a model on the left, for example `y = w·x + b` with "
     "`w = param([0.1, 0.2])`, or pick one of the examples above."
 )
+NO_TENSOR_HINT = (
+    "The program ran, but left no tensor to draw. A graph starts from a tensor: try "
+    "`x = param(2.0)` and then `y = x * x + 3 * x`."
+)
 OPTION_DEFAULTS = {  # session key -> default; DrawOptions field names follow "opt_"
     "opt_fold_accumulate": False,
     "opt_show_saved": False,
@@ -51,7 +55,7 @@ def url_state_ui() -> None:
     if "url_loaded" in st.session_state:
         # Streamlit forgets the value of a widget that was not drawn on the last run (the
         # editor in presentation mode, the pass picker of a one-pass program): keep them.
-        for key in ("program", "pass_number", *OPTION_DEFAULTS):
+        for key in ("program", "pass_number", "step", *OPTION_DEFAULTS):
             if key in st.session_state:
                 st.session_state[key] = st.session_state[key]
         return
@@ -192,8 +196,8 @@ def pass_ui(run) -> int:
     return st.session_state.pass_number
 
 
-def graph_ui(shown, stale: bool) -> int:
-    """The player for the pass on screen; returns the step it shows (-1: before backward)."""
+def graph_ui(shown, stale: bool) -> tuple[int, bool]:
+    """The player for the pass on screen; returns the step it shows (-1: before) and if drawn."""
     from app_ui.compute import drawable_pass, player_payload, run_program
     from app_ui.player import PLAYER, show_player
 
@@ -204,11 +208,23 @@ def graph_ui(shown, stale: bool) -> int:
             "Out of date: this is the graph of the last program that ran.",
             icon=":material/history:",
         )
-    payload = player_payload(source, inputs, number, items) if PLAYER else None
+    with st.spinner("Laying out the graph…"):
+        payload = player_payload(source, inputs, number, items) if PLAYER else None
     st.session_state.step = max(-1, min(st.session_state.step, len(pass_.steps) - 1))
+    if payload and "error" in payload:
+        # Without a picture the step card still explains every step: a slider walks them.
+        st.warning(f"The graph could not be drawn: {payload['error']}.", icon=":material/schema:")
+        if pass_.steps:
+            st.select_slider(
+                "Step",
+                range(-1, len(pass_.steps)),
+                key="step",
+                format_func=lambda i: "before backward" if i < 0 else f"step {i + 1}",
+            )
+        return st.session_state.step, False
     step = show_player(payload, shown, st.session_state.step, stale=stale)
     st.session_state.step = step
-    return step
+    return step, True
 
 
 def step_card_ui(pass_, step: int, stale: bool) -> None:
@@ -221,9 +237,11 @@ def step_card_ui(pass_, step: int, stale: bool) -> None:
 
 def downloads_ui(shown, step: int) -> None:
     """SVG, PNG and PDF of the step on screen; GIF and the HTML player of the whole pass."""
-    from app_ui.compute import export_bytes
+    from app_ui.compute import drawable_pass, export_bytes, run_program
+    from graphviz_utils.export import GIF_MAX_FRAMES
 
     source, inputs, number, items = shown
+    steps = len(drawable_pass(run_program(source, inputs), number).steps)
     with st.popover("Download", icon=":material/download:"):
         for fmt, label, whole, mime in (
             ("svg", "SVG of this step", False, "image/svg+xml"),
@@ -238,8 +256,16 @@ def downloads_ui(shown, step: int) -> None:
                 return export_bytes(source, inputs, number, items, fmt, at)
 
             name = f"autograd-pass{number}" + ("" if whole else f"-step{step + 1}") + f".{fmt}"
+            too_long = fmt == "gif" and steps + 1 > GIF_MAX_FRAMES
             st.download_button(
-                label, make, file_name=name, mime=mime, key=f"dl-{fmt}", on_click="ignore"
+                label,
+                make,
+                file_name=name,
+                mime=mime,
+                key=f"dl-{fmt}",
+                on_click="ignore",
+                disabled=too_long,
+                help=f"a GIF holds at most {GIF_MAX_FRAMES - 1} steps" if too_long else None,
             )
 
 
@@ -301,11 +327,12 @@ def graph_area_ui(run, source: str, inputs, card_col) -> None:
         shown, stale = (*st.session_state.last_good, items), True
     step = -1
     if shown is None:
-        st.info(EMPTY_HINT, icon=":material/edit:")
+        st.info(EMPTY_HINT if not source.strip() else NO_TENSOR_HINT, icon=":material/edit:")
     else:
-        step = graph_ui(shown, stale)
-        with download_slot:
-            downloads_ui(shown, step)
+        step, drawn = graph_ui(shown, stale)
+        if drawn:
+            with download_slot:
+                downloads_ui(shown, step)
         with card_col:
             step_card_ui(drawable_pass(run_program(shown[0], shown[1]), shown[2]), step, stale)
     with share_slot:

@@ -42,7 +42,12 @@ def step_markdown(pass_: g.Pass, index: int | None) -> str:
     """The card for step `index` of a pass; None (or -1) is the moment before backward starts."""
     graph, steps, out = pass_.graph, pass_.steps, pass_.output
     blocks: list[str] = []  # markdown paragraphs, lists and tables
-    if not steps:
+    if not steps and any(n.requires_grad for n in graph.nodes):
+        blocks.append(
+            f"**Nothing to step through.** `{out}` is a leaf itself: backward sets its "
+            "`.grad` to 1 directly, with no op in between."
+        )
+    elif not steps:
         blocks.append("**No backward pass.** Nothing in this graph requires a gradient.")
     elif index is None or index < 0:
         blocks += [

@@ -73,11 +73,20 @@ def draw_options(items: OptionItems):
 
 @st.cache_data(max_entries=64, show_spinner=False)
 def player_payload(source: str, inputs: Inputs, number: int, items: OptionItems) -> dict | None:
-    """The player's JSON (one Graphviz layout plus per-step restyles) for one pass."""
-    from graphviz_utils import player_data
+    """The player's JSON (one Graphviz layout plus per-step restyles) for one pass.
+
+    A layout that fails (Graphviz out of time) is returned as {"error": text} rather than
+    raised, so the cache keeps it and the next rerun does not wait for Graphviz again.
+    """
+    from graphviz_utils import LayoutError, player_data
 
     pass_ = drawable_pass(run_program(source, inputs), number)
-    return None if pass_ is None else player_data(pass_, draw_options(items))
+    if pass_ is None:
+        return None
+    try:
+        return player_data(pass_, draw_options(items))
+    except (LayoutError, ValueError) as exc:
+        return {"error": str(exc)}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)

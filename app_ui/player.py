@@ -31,22 +31,10 @@ export default function (component) {
 }
 """
 HOST_HTML = '<div class="ae-host"></div>'
-# ⏮ ⏭ ⏸ are missing from Debian's DejaVu fonts (they showed as empty boxes): draw the
-# transport buttons with glyphs every machine has, and spell out Play / Pause.
+# The player draws its buttons as inline SVG icons (no symbol fonts needed).
 HOST_CSS = """
 .ae-host { width: 100%; }
 .ae-host.ae-stale { opacity: 0.45; filter: grayscale(0.8); }
-.ae-host button[data-role="first"], .ae-host button[data-role="prev"],
-.ae-host button[data-role="play"], .ae-host button[data-role="next"],
-.ae-host button[data-role="last"] { font-size: 0 !important; }
-.ae-host button[data-role]::before { font-size: 15px; }
-.ae-host button[data-role="first"]::before { content: "|◀"; }
-.ae-host button[data-role="prev"]::before { content: "◀"; }
-.ae-host button[data-role="next"]::before { content: "▶"; }
-.ae-host button[data-role="last"]::before { content: "▶|"; }
-.ae-host button[data-role="play"] { min-width: 84px; }
-.ae-host button[data-role="play"]::before { content: "▶ Play"; }
-.ae-host .agx-playing button[data-role="play"]::before { content: "❚❚ Pause"; }
 """
 
 
