@@ -192,7 +192,9 @@ def html(data: dict) -> bytes:
     """A standalone page that plays the backward pass offline: our own JS and CSS inlined."""
     js = (HERE / "player.js").read_text()
     css = (HERE / "player.css").read_text()
-    payload = json.dumps(data).replace("</", "<\\/")  # no "</script>" inside the JSON
+    # One player on the page: focused at once, so → works without a click first.
+    # No "</script>" inside the JSON.
+    payload = json.dumps({**data, "focus": True}).replace("</", "<\\/")
     page = PAGE.format(
         title="Autograd Explorer: backward pass",
         css=css,

@@ -3,7 +3,9 @@
  * mountPlayer(root, data, onStep) draws data.svg (the one Graphviz layout) once into root
  * (an Element or a ShadowRoot), then only restyles it: nodes never move. data is
  * graphviz_utils.player_data(...); data.start is a pass.steps index (-1: before backward),
- * data.autoplay starts playing. onStep(i) gets the pass.steps index shown (-1: before).
+ * data.autoplay starts playing, data.focus focuses the player (a standalone page).
+ * onStep(i) gets the pass.steps index shown (-1: before); while playing it is called once,
+ * when play stops, so playing never talks to a server.
  */
 (function () {
   "use strict";
@@ -11,6 +13,21 @@
   var SPEEDS = [0.5, 1, 2, 4];
   var STEP_MS = 1400; // one step at 1× speed
   var TRAVEL_MS = 900; // the gradient token's trip along its edge at 1×
+  var DONE_OPACITY = "0.7"; // gradients already delivered stay readable, but step back
+
+  // Our own 24×24 icons: symbol fonts are missing on many machines (Chromium showed tofu).
+  var FILLED = {
+    first: "M4 5h2.5v14H4zM13 5v14L6.5 12zM20.5 5v14L14 12z",
+    prev: "M15 5v14L6.5 12zM16.5 5H19v14h-2.5z",
+    play: "M7 4.5v15L19.5 12z",
+    pause: "M6 5h4.5v14H6zM13.5 5H18v14h-4.5z",
+    next: "M9 5v14l8.5-7zM5 5h2.5v14H5z",
+    last: "M3.5 5v14l6.5-7zM11 5v14l6.5-7zM17.5 5H20v14h-2.5z",
+  };
+  var STROKED = {
+    fit: "M10.5 4a6.5 6.5 0 1 0 0 13a6.5 6.5 0 1 0 0-13zM15.5 15.5L21 21M7.5 10.5h6",
+    fullscreen: "M4 9V4h5M15 4h5v5M20 15v5h-5M9 20H4v-5",
+  };
 
   function el(tag, attrs, text) {
     var e = document.createElement(tag);
@@ -25,23 +42,40 @@
     return e;
   }
 
+  function icon(name) {
+    var svg = svgEl("svg", { viewBox: "0 0 24 24", width: "20", height: "20",
+                             "aria-hidden": "true", focusable: "false", "class": "agx-icon" });
+    var stroked = STROKED[name] !== undefined;
+    svg.appendChild(svgEl("path", stroked
+      ? { d: STROKED[name], fill: "none", stroke: "currentColor", "stroke-width": "2.2",
+          "stroke-linecap": "round", "stroke-linejoin": "round" }
+      : { d: FILLED[name], fill: "currentColor" }));
+    return svg;
+  }
+
   function mountPlayer(root, data, onStep) {
     var style = data.style || {};
     var frames = data.frames || [];
     var last = frames.length - 1;
 
-    var player = el("div", { "class": "agx-player", tabindex: "0", "data-role": "player" });
+    var player = el("div", { "class": "agx-player", tabindex: "0", "data-role": "player",
+                             "data-theme": data.theme || "light" });
+    // The chrome around the picture takes the picture's colours (a dark slide stays dark).
+    if (style.background) player.style.setProperty("--agx-bg", style.background);
+    if (style.text) player.style.setProperty("--agx-text", style.text);
+    if (style.muted) player.style.setProperty("--agx-muted", style.muted);
     var bar = el("div", { "class": "agx-bar", role: "toolbar" });
-    function button(role, label, title) {
-      var b = el("button", { type: "button", "data-role": role, title: title, "aria-label": title }, label);
+    function button(role, title) {
+      var b = el("button", { type: "button", "data-role": role, title: title, "aria-label": title });
+      b.appendChild(icon(role));
       bar.appendChild(b);
       return b;
     }
-    var bFirst = button("first", "⏮", "First (Home)");
-    var bPrev = button("prev", "◀", "Step back (←)");
-    var bPlay = button("play", "▶", "Play / pause (space)");
-    var bNext = button("next", "▶|", "Step forward (→)");
-    var bLast = button("last", "⏭", "Last (End)");
+    var bFirst = button("first", "First (Home)");
+    var bPrev = button("prev", "Step back (←)");
+    var bPlay = button("play", "Play (space)");
+    var bNext = button("next", "Step forward (→)");
+    var bLast = button("last", "Last (End)");
     var speed = el("select", { "data-role": "speed", title: "Speed", "aria-label": "Speed" });
     SPEEDS.forEach(function (s) {
       var o = el("option", { value: String(s) }, s + "×");
@@ -51,7 +85,8 @@
     bar.appendChild(speed);
     var counter = el("span", { "class": "agx-counter", "data-role": "counter", "aria-live": "polite" });
     bar.appendChild(counter);
-    var bFit = button("fit", "⤢", "Reset zoom (0)");
+    var bFit = button("fit", "Reset zoom (0)");
+    var bFull = button("fullscreen", "Full screen (f)");
     var stage = el("div", { "class": "agx-stage", "data-role": "stage" });
     var canvas = el("div", { "class": "agx-canvas" });
     canvas.innerHTML = data.svg || "";
@@ -71,46 +106,66 @@
       svg.removeAttribute("height");
       svg.setAttribute("preserveAspectRatio", "xMidYMid meet");
     }
+    // Tokens go in their own group on top of the graph, in the graph's coordinates.
+    var graphGroup = svg && svg.querySelector("g");
+    var overlay = graphGroup ? svgEl("g", { "class": "agx-overlay" }) : null;
+    if (overlay) graphGroup.appendChild(overlay);
 
+    var elements = {};
     function byId(id) {
       // Graphviz escapes "-" as &#45; in ids; the DOM has the real character. Works in a ShadowRoot.
-      return id && svg ? svg.querySelector('[id="' + id + '"]') : null;
-    }
-
-    // Everything a frame may touch, with its attributes as drawn, so any frame starts clean.
-    var saved = [];
-    function remember(node) {
-      if (!node || node.__agx) return;
-      var attrs = {};
-      ["stroke", "fill", "stroke-width", "font-weight"].forEach(function (a) {
-        attrs[a] = node.getAttribute(a);
-      });
-      node.__agx = { attrs: attrs, text: node.tagName === "text" ? node.textContent : null };
-      saved.push(node);
-    }
-    function restore() {
-      saved.forEach(function (node) {
-        var o = node.__agx;
-        Object.keys(o.attrs).forEach(function (a) {
-          if (o.attrs[a] === null) node.removeAttribute(a); else node.setAttribute(a, o.attrs[a]);
-        });
-        if (o.text !== null) node.textContent = o.text;
-      });
+      if (!id || !svg) return null;
+      if (!(id in elements)) elements[id] = svg.querySelector('[id="' + id + '"]');
+      return elements[id];
     }
     function shapes(g) {
       return g ? Array.prototype.filter.call(g.children, function (c) {
         return c.tagName === "polygon" || c.tagName === "ellipse" || c.tagName === "path";
       }) : [];
     }
-    function texts(g) { return g ? g.querySelectorAll("text") : []; }
+    function texts(g) { return g ? Array.prototype.slice.call(g.querySelectorAll("text")) : []; }
+    function labelText(edgeId) {
+      // An edge label is padding, the bold value, padding: the bold text carries the value.
+      var all = texts(byId(edgeId));
+      return all.filter(function (t) { return t.getAttribute("font-weight") === "bold"; })[0] || all[0];
+    }
     function gradText(nodeId) {
       var t = texts(byId(nodeId));
       return t.length ? t[t.length - 1] : null; // the .grad row is the node's last line
     }
+
+    // The SVG holds every label at its widest (that is its room); a label is hidden until
+    // its gradient arrives. This hidden state is the one every full redraw starts from.
+    (data.edges || []).forEach(function (id) {
+      texts(byId(id)).forEach(function (t) { t.setAttribute("visibility", "hidden"); });
+    });
+    (data.grad_nodes || []).forEach(function (id) {
+      var t = gradText(id);
+      if (t) t.setAttribute("visibility", "hidden");
+    });
+
+    // Everything a frame may touch, with its attributes as drawn, so any frame starts clean.
+    var ATTRS = ["stroke", "fill", "stroke-width", "font-weight", "visibility", "opacity"];
+    var saved = [];
+    function remember(node) {
+      if (!node || node.__agx) return;
+      var attrs = {};
+      ATTRS.forEach(function (a) { attrs[a] = node.getAttribute(a); });
+      node.__agx = { attrs: attrs, text: node.tagName === "text" ? node.textContent : null };
+      saved.push(node);
+    }
+    function restoreOne(node) {
+      var o = node.__agx;
+      if (!o) return;
+      ATTRS.forEach(function (a) {
+        if (o.attrs[a] === null) node.removeAttribute(a); else node.setAttribute(a, o.attrs[a]);
+      });
+      if (o.text !== null && node.textContent !== o.text) node.textContent = o.text;
+    }
     (data.edges || []).forEach(function (id) {
       var g = byId(id);
       shapes(g).forEach(remember);
-      Array.prototype.forEach.call(texts(g), remember);
+      texts(g).forEach(remember);
     });
     frames.forEach(function (f) {
       shapes(byId(f.node)).forEach(remember);
@@ -119,27 +174,55 @@
     (data.grad_nodes || []).forEach(function (id) { remember(gradText(id)); });
 
     var pen = parseFloat(style.pen) || 1.2;
-    function paintEdge(id, text, colour, width, bold) {
+    var fontSize = parseFloat(style.font_size) || 14;
+
+    function paintEdge(id, text, current) {
       var g = byId(id);
       if (!g) return;
+      var colour = current ? style.travel : style.done;
+      var width = String(pen * (current ? 3 : 1.6));
       shapes(g).forEach(function (s) {
         s.setAttribute("stroke", colour);
-        s.setAttribute("stroke-width", String(width));
+        s.setAttribute("stroke-width", width);
         if (s.tagName === "polygon") s.setAttribute("fill", colour);
       });
-      var t = g.querySelector("text");
-      if (t) {
-        t.textContent = text;
-        t.setAttribute("fill", colour);
-        t.setAttribute("font-weight", "bold");
-      }
+      var main = labelText(id);
+      texts(g).forEach(function (t) {
+        t.setAttribute("visibility", "visible");
+        t.setAttribute("opacity", current ? "1" : DONE_OPACITY);
+        if (t === main) {
+          t.textContent = text;
+          t.setAttribute("fill", colour);
+        }
+      });
+    }
+    function paintNode(id, current) {
+      var parts = shapes(byId(id));
+      parts.forEach(restoreOne);
+      parts.forEach(function (s, n) {
+        if (!current) { s.setAttribute("stroke", style.done); return; }
+        s.setAttribute("stroke", style.active);
+        s.setAttribute("stroke-width", String(Math.max(4, pen * 3.5)));
+        if (n === 0 && s.getAttribute("fill") !== "none" && style.filled !== false) {
+          s.setAttribute("fill", style.active_fill);
+        }
+      });
     }
     function setGrad(id, text) {
       var t = gradText(id);
-      if (t) { t.textContent = text; t.setAttribute("fill", style.grad || "#c2255c"); }
+      if (!t) return;
+      t.textContent = text;
+      t.setAttribute("fill", style.grad || "#c2255c");
+      t.setAttribute("visibility", "visible");
+    }
+    function paintFrame(f, current) {
+      (f.travel || []).forEach(function (p) { paintEdge(p[0], p[1], current); });
+      if (f.node) paintNode(f.node, current);
+      (f.grads || []).forEach(function (p) { setGrad(p[0], p[1]); });
     }
 
     var index = 0;
+    var reported = null;
     var timer = null;
     var tokens = [];
 
@@ -149,87 +232,94 @@
     }
     function rate() { return parseFloat(speed.value) || 1; }
 
-    // The gradient visibly travels: a token runs backward along the edge, head to tail.
+    // The gradient visibly travels: a big token runs backward along the edge, head to tail.
     function travel(id) {
       var g = byId(id);
       var path = g && g.querySelector("path");
-      if (!path || typeof path.getTotalLength !== "function") return;
+      if (!path || !overlay || typeof path.getTotalLength !== "function") return;
       var length = path.getTotalLength();
-      var dot = svgEl("circle", { r: String(3 + pen * 1.6), fill: style.travel || "#d9480f",
-                                  stroke: style.background || "#fff", "stroke-width": "1.5",
-                                  "class": "agx-token", "data-role": "token" });
-      g.appendChild(dot);
+      var r = Math.max(8, fontSize * 0.65);
+      var dot = svgEl("g", { "class": "agx-token", "data-role": "token" });
+      dot.appendChild(svgEl("circle", { r: String(r * 1.9), fill: style.travel || "#d9480f",
+                                        opacity: "0.25" }));
+      dot.appendChild(svgEl("circle", { r: String(r), fill: style.travel || "#d9480f",
+                                        stroke: style.background || "#fff",
+                                        "stroke-width": String(Math.max(2, r * 0.3)) }));
+      overlay.appendChild(dot);
       var token = { dot: dot, cancelled: false };
       tokens.push(token);
       var start = null;
       var ms = TRAVEL_MS / rate();
+      function place(t) {
+        var eased = t < 0.5 ? 2 * t * t : 1 - Math.pow(-2 * t + 2, 2) / 2;
+        var p = path.getPointAtLength(length * (1 - eased));
+        dot.setAttribute("transform", "translate(" + p.x.toFixed(2) + "," + p.y.toFixed(2) + ")");
+      }
+      place(0);
       function frame(now) {
         if (token.cancelled) return;
         if (start === null) start = now;
         var t = Math.min(1, (now - start) / ms);
-        var eased = t < 0.5 ? 2 * t * t : 1 - Math.pow(-2 * t + 2, 2) / 2;
-        var p = path.getPointAtLength(length * (1 - eased));
-        dot.setAttribute("cx", p.x);
-        dot.setAttribute("cy", p.y);
+        place(t);
         if (t < 1) requestAnimationFrame(frame);
-        else { dot.setAttribute("opacity", "0"); }
+        else dot.setAttribute("opacity", "0");
       }
       requestAnimationFrame(frame);
+    }
+
+    function redraw(k) {
+      saved.forEach(restoreOne);
+      for (var i = 0; i < k; i++) paintFrame(frames[i], false);
+      paintFrame(frames[k], true);
     }
 
     function show(k, animate) {
       k = Math.max(0, Math.min(last, k));
       clearTokens();
-      restore();
-      // Labels not reached yet are empty; their room was kept in the layout.
-      (data.edges || []).forEach(function (id) {
-        var t = byId(id) && byId(id).querySelector("text");
-        if (t) t.textContent = "";
-      });
-      (data.grad_nodes || []).forEach(function (id) { var t = gradText(id); if (t) t.textContent = ""; });
-      for (var i = 0; i <= k; i++) {
-        var f = frames[i];
-        (f.grads || []).forEach(function (p) { setGrad(p[0], p[1]); });
-        if (i < k) {
-          (f.travel || []).forEach(function (p) { paintEdge(p[0], p[1], style.done, pen * 1.6, false); });
-          shapes(byId(f.node)).forEach(function (s) { s.setAttribute("stroke", style.done); });
-        }
+      // One step forward (play, →) only restyles what changes: smooth on big graphs too.
+      if (k === index + 1 && player.hasAttribute("data-frame")) {
+        paintFrame(frames[index], false);
+        paintFrame(frames[k], true);
+      } else {
+        redraw(k);
       }
       var cur = frames[k] || {};
-      (cur.travel || []).forEach(function (p) { paintEdge(p[0], p[1], style.travel, pen * 2.6, true); });
-      shapes(byId(cur.node)).forEach(function (s, n) {
-        s.setAttribute("stroke", style.active);
-        s.setAttribute("stroke-width", String(pen * 3));
-        if (n === 0 && s.getAttribute("fill") !== "none" && style.filled !== false) {
-          s.setAttribute("fill", style.active_fill);
-        }
-      });
       if (animate !== false) (cur.travel || []).forEach(function (p) { travel(p[0]); });
-      var changed = k !== index;
       index = k;
       counter.textContent = "step " + k + " / " + last;
       caption.textContent = cur.caption || "";
       bFirst.disabled = bPrev.disabled = k === 0;
       bNext.disabled = bLast.disabled = k === last;
       player.setAttribute("data-frame", String(k));
-      if (changed && onStep) onStep(stepOf(k));
+      if (!timer) report();
     }
     function stepOf(k) { var f = frames[k]; return f && f.step !== null && f.step !== undefined ? f.step : -1; }
+    function report() {
+      if (reported !== null && reported !== index && onStep) onStep(stepOf(index));
+      reported = index;
+    }
 
+    function setPlayIcon(name, title) {
+      bPlay.replaceChildren(icon(name));
+      bPlay.setAttribute("title", title);
+      bPlay.setAttribute("aria-label", title);
+    }
     function pause() {
+      var was = timer !== null;
       if (timer) clearInterval(timer);
       timer = null;
-      bPlay.textContent = "▶";
+      setPlayIcon("play", "Play (space)");
       player.classList.remove("agx-playing");
+      if (was) report();
     }
     function play() {
-      if (index >= last) show(0);
       pause();
-      bPlay.textContent = "⏸";
+      setPlayIcon("pause", "Pause (space)");
       player.classList.add("agx-playing");
       timer = setInterval(function () {
         if (index >= last) pause(); else show(index + 1);
       }, STEP_MS / rate());
+      if (index >= last) show(0); // after the timer exists: a restart reports nothing yet
     }
     function toggle() { if (timer) pause(); else play(); }
 
@@ -240,8 +330,10 @@
     bLast.addEventListener("click", function () { pause(); show(last); });
     speed.addEventListener("change", function () { if (timer) play(); });
 
+    // Keys belong to this player only (two players on a page each keep their own).
     player.addEventListener("keydown", function (e) {
       if (e.target && e.target.tagName === "SELECT") return;
+      if (e.altKey || e.ctrlKey || e.metaKey) return;
       var handled = true;
       if (e.key === "ArrowRight") { pause(); show(index + 1); }
       else if (e.key === "ArrowLeft") { pause(); show(index - 1); }
@@ -249,6 +341,7 @@
       else if (e.key === "Home") { pause(); show(0); }
       else if (e.key === "End") { pause(); show(last); }
       else if (e.key === "0") fit();
+      else if (e.key === "f") fullscreen();
       else handled = false;
       if (handled) { e.preventDefault(); e.stopPropagation(); }
     });
@@ -265,7 +358,7 @@
       e.preventDefault();
       var r = stage.getBoundingClientRect();
       var px = e.clientX - r.left, py = e.clientY - r.top;
-      var s = Math.max(0.2, Math.min(12, view.s * Math.exp(-e.deltaY * 0.0015)));
+      var s = Math.max(0.2, Math.min(40, view.s * Math.exp(-e.deltaY * 0.0015)));
       view.x = px - (px - view.x) * s / view.s;
       view.y = py - (py - view.y) * s / view.s;
       view.s = s;
@@ -287,20 +380,35 @@
     stage.addEventListener("pointerup", endDrag);
     stage.addEventListener("pointercancel", endDrag);
 
-    // The stage fits the picture: its natural size, no taller than most of the window.
+    function isFull() { return document.fullscreenElement && player.matches(":fullscreen"); }
+    function fullscreen() {
+      if (isFull()) document.exitFullscreen();
+      else if (player.requestFullscreen) player.requestFullscreen().catch(function () {});
+    }
+    bFull.addEventListener("click", fullscreen);
+
+    // The stage fits the picture: its natural size, no taller than most of the window;
+    // in full screen it takes all the room the bar and caption leave.
     function size() {
+      var winH = window.innerHeight || 800;
+      if (isFull()) {
+        stage.style.height = (winH - bar.offsetHeight - caption.offsetHeight) + "px";
+        return;
+      }
       var w = stage.clientWidth || natural.w;
       var h = natural.h * Math.min(1, w / natural.w);
-      stage.style.height = Math.round(Math.min(h, (window.innerHeight || 800) * 0.78)) + "px";
+      stage.style.height = Math.round(Math.min(h, winH * 0.78)) + "px";
     }
     size();
     if (typeof ResizeObserver === "function") new ResizeObserver(size).observe(stage);
+    document.addEventListener("fullscreenchange", function () { size(); fit(); });
 
     var start = data.start === undefined || data.start === null ? -1 : data.start;
     var startFrame = 0;
     frames.forEach(function (f, k) { if (f.step === start) startFrame = k; });
     index = startFrame;
     show(startFrame, false);
+    if (data.focus) player.focus({ preventScroll: true });
     if (data.autoplay) play();
 
     var api = { show: function (k) { pause(); show(k); }, play: play, pause: pause,

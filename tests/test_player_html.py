@@ -78,7 +78,7 @@ def test_player_fills_grads_and_moves_a_token(lesson, browser, tmp_path):
     token = page.locator("[data-role=token]")
     assert token.count() >= 1
     page.wait_for_function(
-        "() => document.querySelector('[data-role=token]').getAttribute('cx') !== null"
+        "() => document.querySelector('[data-role=token]').getAttribute('transform') !== null"
     )
     page.close()
 
@@ -100,3 +100,130 @@ def test_player_mounts_in_a_shadow_root(lesson, browser, tmp_path):
     page.locator("#host").locator("[data-role=next]").click()
     assert page.evaluate("window.seen") == [0]
     page.close()
+
+
+def _open(browser, tmp_path, lesson, name="player.html"):
+    """The lesson's standalone HTML player opened from file:// in a fresh page."""
+    path = tmp_path / name
+    export(lesson, path)
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    return page
+
+
+# Whether any text of an element (an edge's label, or a node's last line) is painted:
+# visible, not transparent, and not drawn in the page's background colour.
+SHOWN_JS = """([id, last]) => {
+  const g = document.getElementById(id);
+  let texts = [...g.querySelectorAll('text')];
+  if (last) texts = texts.slice(-1);
+  const bg = getComputedStyle(document.body).backgroundColor;
+  return texts.some(t => { const s = getComputedStyle(t);
+    return s.visibility === 'visible' && s.display !== 'none' && Number(s.opacity) > 0.3
+      && s.fill !== bg && t.textContent.trim() !== ''; });
+}"""
+
+
+def _edges_reached(data, frame):
+    """Edge ids whose gradient has travelled by `frame` (0: before backward)."""
+    return {e for f in data["frames"][1 : frame + 1] for e, _ in f["travel"]}
+
+
+@pytest.mark.browser
+def test_edge_labels_hidden_until_their_gradient_arrives(lesson, browser, tmp_path):
+    """At step 0 no edge label is painted; after each step exactly the reached edges show."""
+    data = player_data(lesson)
+    page = _open(browser, tmp_path, lesson)
+    for frame in range(len(data["frames"])):
+        reached = _edges_reached(data, frame)
+        for edge in data["edges"]:
+            shown = page.evaluate(SHOWN_JS, [edge, False])
+            assert shown == (edge in reached), (frame, edge, shown)
+        page.keyboard.press("ArrowRight")
+    page.close()
+
+
+@pytest.mark.browser
+def test_leaf_grad_rows_fill_in_at_their_step(lesson, browser, tmp_path):
+    """A leaf's .grad row is not painted before its AccumulateGrad step, and is after."""
+    data = player_data(lesson)
+    page = _open(browser, tmp_path, lesson)
+    filled_at = {n: k for k, f in enumerate(data["frames"]) for n, _ in f["grads"]}
+    assert set(filled_at) == set(data["grad_nodes"])
+    for frame in range(len(data["frames"])):
+        for node, k in filled_at.items():
+            assert page.evaluate(SHOWN_JS, [node, True]) == (frame >= k), (frame, node)
+        page.keyboard.press("ArrowRight")
+    for leaf in ("w", "b"):
+        node = next(n.id for n in lesson.graph.nodes if n.label == leaf)
+        assert f"{leaf}.grad = " in page.evaluate(SHOWN_TEXT_JS, f"node-{node}")
+    page.close()
+
+
+SHOWN_TEXT_JS = "id => [...document.getElementById(id).querySelectorAll('text')].pop().textContent"
+
+
+@pytest.mark.browser
+def test_every_control_button_has_an_svg_icon(lesson, browser, tmp_path):
+    """Every button is an inline SVG icon with a title and aria-label (no glyph fonts)."""
+    page = _open(browser, tmp_path, lesson)
+    buttons = page.evaluate(
+        """() => [...document.querySelectorAll('.agx-bar button')].map(b => ({
+            role: b.dataset.role, svg: b.querySelectorAll('svg path').length,
+            text: b.textContent.trim(), title: b.title, label: b.getAttribute('aria-label'),
+            width: b.querySelector('svg') ? b.querySelector('svg').getBoundingClientRect().width
+                                          : 0}))"""
+    )
+    roles = {b["role"] for b in buttons}
+    assert roles == {"first", "prev", "play", "next", "last", "fit", "fullscreen"}
+    for b in buttons:
+        assert b["svg"] >= 1 and b["width"] >= 16, b
+        assert b["text"] == "" and b["title"] and b["label"] == b["title"], b
+    page.keyboard.press("Space")
+    pause = page.locator("[data-role=play]")
+    assert pause.get_attribute("aria-label").startswith("Pause")
+    assert pause.locator("svg path").count() == 1
+    page.close()
+
+
+@pytest.mark.browser
+def test_arrow_key_works_right_after_load(lesson, browser, tmp_path):
+    """The standalone page focuses its player: → advances with no click first."""
+    page = _open(browser, tmp_path, lesson)
+    assert page.evaluate("document.activeElement.dataset.role") == "player"
+    page.keyboard.press("ArrowRight")
+    assert page.locator("[data-role=counter]").inner_text() == f"step 1 / {len(lesson.steps)}"
+    page.close()
+
+
+@pytest.mark.browser
+def test_token_moves_along_its_edge(lesson, browser, tmp_path):
+    """During a step the token's position changes over time and stays on its edge's line."""
+    data = player_data(lesson)
+    page = _open(browser, tmp_path, lesson)
+    page.keyboard.press("End")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowRight")  # the last step: one edge, leaf to AccumulateGrad
+    (edge,) = [e for e, _ in data["frames"][-1]["travel"]]
+    seen = set()
+    for _ in range(8):
+        seen.add(tuple(page.evaluate(TOKEN_OFF_PATH_JS, edge)))
+        page.wait_for_timeout(90)
+    positions = {p for p, _ in seen}
+    assert len(positions) >= 4, seen
+    assert max(off for _, off in seen) < 2.0, seen
+    page.close()
+
+
+# The token's position, and its distance to the nearest of 200 points along the edge's path.
+TOKEN_OFF_PATH_JS = """edge => {
+  const m = document.querySelector('[data-role=token]').getAttribute('transform')
+    .match(/translate\\(([-\\d.]+),([-\\d.]+)\\)/);
+  const x = +m[1], y = +m[2];
+  const path = document.getElementById(edge).querySelector('path');
+  const n = path.getTotalLength();
+  let best = Infinity;
+  for (let i = 0; i <= 200; i++) { const p = path.getPointAtLength(n * i / 200);
+    best = Math.min(best, Math.hypot(p.x - x, p.y - y)); }
+  return [x + ',' + y, best];
+}"""
