@@ -23,7 +23,7 @@ def decode_program(token: str) -> str | None:
         packed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         inflater = zlib.decompressobj()
         raw = inflater.decompress(packed, MAX_PROGRAM_CHARS * 4)
-        if inflater.unconsumed_tail:  # a zip bomb or an absurdly long program
+        if inflater.unconsumed_tail or not inflater.eof:  # a zip bomb, or a link cut short
             return None
         return raw.decode("utf-8")
     except (ValueError, binascii.Error, zlib.error, UnicodeDecodeError):

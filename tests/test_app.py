@@ -6,6 +6,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+import engine
 from engine.values import fmt_value
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -122,3 +123,23 @@ def test_presentation_mode_hides_editor_and_keeps_program():
     assert any("leaf" in m.value for m in at.markdown)
     at.toggle(key="present").set_value(False).run()
     assert at.text_area(key="program").value == program
+
+
+def test_one_line_program_explains_itself():
+    """A lone parameter draws one node and a card that says there is nothing to step through."""
+    at = at_run()
+    at.text_area(key="program").input("x = param(2.0)").run()
+    assert not at.exception
+    assert [e.value for e in at.error] == []
+    assert any("Nothing to step through" in m.value for m in at.markdown)
+
+
+def test_two_hundred_node_program_gets_a_graph_or_a_clear_message():
+    """A 200-node program finishes: the card walks its steps, nothing hangs or crashes."""
+    program = "x = param(0.5)\ny = x\nfor i in range(100):\n    y = sin(y) * 0.9\n"
+    steps = len(engine.run(program).passes[0].steps)
+    at = at_run()
+    at.text_area(key="program").input(program).run()
+    assert not at.exception
+    assert len(engine.run(program).graph.nodes) >= 200
+    assert any(f"{steps} steps to go" in m.value for m in at.markdown)

@@ -1,0 +1,62 @@
+"""app_ui.card: the step card's words and numbers, checked against torch itself."""
+
+import sys
+from pathlib import Path
+
+import torch
+
+import engine
+from engine.values import fmt_value
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # app_ui lives beside app.py
+from app_ui.card import leaf_grads, step_markdown
+from app_ui.presets import DEFAULT_PROGRAM, PRESETS
+
+
+def linear_grads() -> dict[str, torch.Tensor]:
+    w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    b = torch.tensor(1.0, requires_grad=True)
+    (torch.dot(w, torch.tensor([1.0, 2.0, 3.0])) + b).backward()
+    return {"w": w.grad, "b": b.grad}
+
+
+def test_before_backward_card_invites_play_and_lists_empty_leaves():
+    """Step -1 says backward has not started, and every leaf's .grad is still empty."""
+    pass_ = engine.run(DEFAULT_PROGRAM).passes[0]
+    card = step_markdown(pass_, -1)
+    assert "Before backward" in card and f"{len(pass_.steps)} steps" in card
+    assert [grad for _, grad, _ in leaf_grads(pass_, -1)] == [None, None]
+
+
+def test_dot_step_sends_x_to_w_as_torch_computes():
+    """The DotBackward0 step names its op and sends ∂y/∂w = x, the number torch gives."""
+    pass_ = engine.run(DEFAULT_PROGRAM).passes[0]
+    dot = next(s for s in pass_.steps if s.op == "DotBackward0")
+    card = step_markdown(pass_, dot.index)
+    assert f"Step {dot.index + 1} of {len(pass_.steps)}" in card
+    assert "`DotBackward0`" in card
+    assert f"to **AccumulateGrad (w)**: `{fmt_value(linear_grads()['w'].tolist())}`" in card
+
+
+def test_last_step_shows_every_leaf_grad_from_torch():
+    """After the last step the leaves table holds torch's .grad for w and b."""
+    pass_ = engine.run(DEFAULT_PROGRAM).passes[0]
+    grads = {name: grad for name, grad, _ in leaf_grads(pass_, len(pass_.steps) - 1)}
+    expected = linear_grads()
+    assert {k: fmt_value(v) for k, v in grads.items()} == {
+        k: fmt_value(t.tolist()) for k, t in expected.items()
+    }
+
+
+def test_second_backward_accumulates_with_plus_equals():
+    """In the accumulation example, the second pass writes w.grad with += (3 then 6)."""
+    second = engine.run(PRESETS["Accumulation & zero_()"]).passes[1]
+    write = next(s for s in second.steps if s.leaf is not None)
+    w = torch.tensor(2.0, requires_grad=True)
+    (w * 3).backward()
+    first_grad = w.grad.item()
+    (w * 3).backward()
+    card = step_markdown(second, write.index)
+    assert "`+=`" in card
+    assert f"`{fmt_value(first_grad)}` → `{fmt_value(w.grad.item())}`" in card
+    assert leaf_grads(second, write.index)[0][2] == "+="
