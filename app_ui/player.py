@@ -26,8 +26,24 @@ export default function (component) {
   if (host.dataset.key === data.key) return;
   host.dataset.key = data.key;
   if (host.__player) host.__player.pause();
+  if (host.__observer) host.__observer.disconnect();
   host.replaceChildren();
-  host.__player = mountPlayer(host, data, (i) => setStateValue('step', i));
+  let sent = data.start;
+  const send = (step) => {
+    if (step !== sent) { sent = step; setStateValue('step', step); }
+  };
+  host.__player = mountPlayer(host, data, send);
+  // player.js reports once when play stops (a standalone page has no server). Here the step
+  // card beside the graph should follow every step while it plays, so watch the frame shown:
+  // one small state update per step, never per animation frame.
+  const stepAt = (k) => {
+    const f = (data.frames || [])[k];
+    return f && f.step !== null && f.step !== undefined ? f.step : -1;
+  };
+  const shown = host.querySelector('[data-role=player]');
+  if (!shown) return;
+  host.__observer = new MutationObserver(() => send(stepAt(Number(shown.dataset.frame))));
+  host.__observer.observe(shown, { attributes: true, attributeFilter: ['data-frame'] });
 }
 """
 HOST_HTML = '<div class="ae-host"></div>'
