@@ -162,7 +162,7 @@ def _node_attrs(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
     """The node's DOT attribute list; later attributes override the per-kind ones."""
     t = sc.theme
     label = _node_label(sc, node, state, hidden)
-    attrs = f'id="node-{node.id}" {_kind_attrs(t, node.kind)} label={label}'
+    attrs = f'id="node-{node.id}" {kind_attrs(t, node.kind)} label={label}'
     if node.id == state.active:
         pen = t.pen * SHAPES.get(node.kind, SHAPES[g.OP])["pen"]
         attrs += (
@@ -174,7 +174,7 @@ def _node_attrs(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
 
 
 @cache
-def _kind_attrs(t: Theme, kind: str) -> str:
+def kind_attrs(t: Theme, kind: str) -> str:
     """Shape, border and fill of a node kind in a theme (computed once: make_dot's speed)."""
     shape = SHAPES.get(kind, SHAPES[g.OP])
     styles = [s for s in (shape["style"], "filled" if t.filled else "") if s]
@@ -316,10 +316,10 @@ def _text_label(notes: tuple[str, ...]) -> str:
 
 
 def _attr_list(attrs: dict[str, str]) -> str:
-    return " ".join(f"{k}={_quote(v)}" for k, v in attrs.items())
+    return " ".join(f"{k}={dot_quote(v)}" for k, v in attrs.items())
 
 
-def _quote(value: str) -> str:
+def dot_quote(value: str) -> str:
     """A DOT attribute value: HTML-like labels as they are, anything else double-quoted."""
     if value.startswith("<") and value.endswith(">"):
         return value

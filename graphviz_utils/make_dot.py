@@ -10,9 +10,10 @@ import torch
 
 from engine import graph as g
 from engine.trace import trace
+from engine.values import fmt_shape, fmt_value
 
-from .draw import scene
-from .options import DrawOptions
+from .draw import dot_quote, kind_attrs
+from .themes import get_theme
 
 
 def make_dot(
@@ -42,15 +43,48 @@ def make_dot(
     graph = graphs[0] if len(graphs) == 1 else _merged(graphs)
     if saved and not show_attrs:
         graph = _tensors_only(graph)
-    options = DrawOptions(
-        legend=False,
-        show_values=False,
-        show_saved=saved,
-        value_chars=max(8, max_attr_chars),
-        max_nodes=10**9,  # like torchviz: everything; the notebook user chose this graph
-    )
-    sc = scene(graph, options)
-    return sc.digraph(sc.state(None))
+    return _lean_digraph(graph, saved, max(8, max_attr_chars))
+
+
+# torchviz-like plain labels (no HTML tables, no frames, no legend): the notebook user wants
+# the picture at once, and plain labels are also what dot lays out fastest.
+EDGE_STYLE = {
+    g.DATA: " [style=dashed arrowhead=empty]",
+    g.CUT_EDGE: " [style=dotted arrowhead=tee]",
+}
+
+
+def _lean_digraph(graph: g.Graph, saved: bool, chars: int) -> graphviz.Digraph:
+    """The graph in our light theme's shapes and fills, written straight to DOT lines."""
+    t = get_theme("light")
+    dot = graphviz.Digraph(
+        name="autograd",
+        engine="dot",
+        graph_attr={"bgcolor": t.background, "nodesep": "0.3", "ranksep": "0.35"},
+        node_attr={"fontname": t.font, "fontsize": "10", "color": t.text,
+                   "margin": "0.1,0.04", "height": "0.3"},
+        edge_attr={"color": t.text, "arrowsize": "0.7"},
+    )  # fmt: skip
+    lines = dot.body
+    for node in graph.nodes:
+        if node.is_tensor:
+            shape = fmt_shape(node.shape)
+            text = f"{node.label}\n{shape}" if shape else node.label
+        else:
+            text = node.op or node.label
+        if saved and node.saved:
+            text += "".join("\n" + _saved_line(s, chars) for s in node.saved)
+        label = dot_quote(text).replace("\n", "\\n")  # DOT's own line break
+        lines.append(f"\t{node.id} [{kind_attrs(t, node.kind)} label={label}]\n")
+    for e in graph.edges:
+        lines.append(f"\t{e.src} -> {e.dst}{EDGE_STYLE.get(e.kind, '')}\n")
+    return dot
+
+
+def _saved_line(s: g.Saved, chars: int) -> str:
+    text = fmt_value(s.value) if s.value is not None else s.text
+    line = f"saved {s.name}: {text}"
+    return line if len(line) <= chars + 10 else line[: chars + 9] + "…"
 
 
 def _output_label(tensor: torch.Tensor, names: dict[str, Any]) -> str:

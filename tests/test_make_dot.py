@@ -15,7 +15,7 @@ def test_returns_a_digraph_named_by_params():
     dot = make_dot((w * 2).sum(), params={"weight": w})
     assert isinstance(dot, graphviz.Digraph)
     assert hasattr(dot, "_repr_mimebundle_")
-    assert "<B>weight</B>" in dot.source
+    assert 'label="weight\\n3"' in dot.source  # name, then shape, as torchviz shows them
     assert "SumBackward0" in dot.source and "MulBackward0" in dot.source
 
 
