@@ -32,13 +32,17 @@ h1 { font-size: 2rem !important; padding: 0 !important; }
 .st-key-program textarea { font-family: "DejaVu Sans Mono", ui-monospace, monospace;
   font-size: 0.95rem; line-height: 1.45; }
 .st-key-step-card-stale { opacity: 0.5; }
+/* Long values wrap inside the card instead of pushing its table past the border. */
+[class*="st-key-step-card"] table { width: 100%; }
+[class*="st-key-step-card"] code { white-space: normal; overflow-wrap: anywhere; }
 </style>
 """
 PRESENT_CSS = """
 <style>
 header[data-testid="stHeader"] { display: none; }
 .block-container { padding-top: 1rem; max-width: 100%; }
-[class*="st-key-step-card"] :is(p, li, td, th, code) { font-size: 1.3rem; }
+[class*="st-key-step-card"] :is(p, li) { font-size: 1.3rem; }
+[class*="st-key-step-card"] :is(td, th, code) { font-size: 1.1rem; }
 </style>
 """
 
@@ -361,7 +365,7 @@ def main() -> None:
     present = st.session_state.present
     st.html(PAGE_CSS + (PRESENT_CSS if present else ""))
     if present:
-        graph_col, card_col = st.columns([7, 3])
+        graph_col, card_col = st.columns([2, 1])
         source = st.session_state.program
         run, inputs = execute_ui(source, editable=False)
         with card_col:
