@@ -4,7 +4,7 @@ Imports torch only (never streamlit or graphviz), and hands out plain frozen dat
 """
 
 from .errors import ErrorInfo, LimitExceeded, ProgramError, Refused
-from .graph import Edge, Graph, Node, Pass, Run, Saved, Step, TensorReport
+from .graph import Edge, Graph, Iteration, Node, Pass, Run, Saved, Step, TensorReport
 from .limits import Limits
 from .run import run
 from .symbolic import Symbolic, symbolic_derivative
@@ -14,6 +14,7 @@ __all__ = [
     "Edge",
     "ErrorInfo",
     "Graph",
+    "Iteration",
     "LimitExceeded",
     "Limits",
     "Node",

@@ -125,6 +125,20 @@ class Pass:
 
 
 @dataclass(frozen=True)
+class Iteration:
+    """One backward() call in a loop: the value it started from and the leaves it reached."""
+
+    number: int
+    output: str
+    value: Any  # the output's value (a number for a scalar loss)
+    leaves: tuple[tuple[str, Any], ...]  # (name, value) of each named leaf, when small
+
+    def to_json(self) -> dict:
+        return {"number": self.number, "output": self.output, "value": self.value,
+                "leaves": dict(self.leaves)}  # fmt: skip
+
+
+@dataclass(frozen=True)
 class TensorReport:
     """A named tensor as it stands when the program ends."""
 
@@ -154,6 +168,7 @@ class Run:
     notes: tuple[str, ...] = ()
     error: Any = None  # engine.errors.ErrorInfo or None
     undeclared: tuple[str, ...] = ()
+    history: tuple[Iteration, ...] = ()  # every backward call, for loss-per-iteration plots
 
     def to_json(self) -> dict:
         return {
@@ -165,6 +180,7 @@ class Run:
             "notes": list(self.notes),
             "error": asdict(self.error) if self.error else None,
             "undeclared": list(self.undeclared),
+            "history": [i.to_json() for i in self.history],
         }
 
 

@@ -1155,6 +1155,11 @@ def _backward_hint(message: str, tensor: torch.Tensor, label: str) -> str:
         return f"{label} is {shape}: call {name}.sum().backward(), as in the lesson"
     if "backward through the graph a second time" in message:
         return "to call backward twice, pass retain_graph=True to the first backward()"
+    if "modified by an inplace operation" in message:
+        return (
+            "a tensor this graph saved for backward was changed in place afterwards "
+            "(x += 1, x.mul_(2), x[0] = ...): write x = x + 1 instead, or clone() it first"
+        )
     if "does not require grad and does not have a grad_fn" in message:
         return (
             f"{label} does not depend on any tensor with requires_grad=True: "

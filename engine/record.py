@@ -33,6 +33,7 @@ class BackwardRecorder:
         self.head: list[g.Pass] = []
         self.tail: deque[g.Pass] = deque(maxlen=keep)
         self.count = 0
+        self.history: list[g.Iteration] = []
 
     @property
     def passes(self) -> tuple[g.Pass, ...]:
@@ -76,6 +77,7 @@ class BackwardRecorder:
             for h in handles:
                 h.remove()
         self.count += 1
+        self.history.append(_iteration(self.count, label, tensor, traced))
         steps = [g.Step(**{**s.__dict__, "explanation": explain(s, traced.graph)}) for s in steps]
         done = g.Pass(label or traced.graph.node(traced.graph.output).label, traced.graph,
                       tuple(steps), self.count)  # fmt: skip
@@ -83,6 +85,18 @@ class BackwardRecorder:
             self.head.append(done)
         else:
             self.tail.append(done)
+
+
+HISTORY_CAP = 16  # elements of a leaf worth plotting per iteration
+
+
+def _iteration(number: int, label: str | None, tensor: torch.Tensor, traced: Any) -> g.Iteration:
+    leaves = tuple(
+        (traced.graph.node(nid).name, snapshot(leaf, HISTORY_CAP))
+        for nid, leaf in traced.leaves.items()
+        if traced.graph.node(nid).name and leaf.numel() <= HISTORY_CAP
+    )
+    return g.Iteration(number, label or "output", snapshot(tensor, HISTORY_CAP), leaves)
 
 
 def _before(started: dict, nid: str, leaf: torch.Tensor | None, grad_outputs: tuple) -> None:

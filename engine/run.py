@@ -91,6 +91,7 @@ def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None) -> g.Run
         notes=tuple(notes),
         error=error,
         undeclared=execution.undeclared,
+        history=tuple(recorder.history),
     )
 
 

@@ -207,3 +207,39 @@ def test_numeric_grad_agrees_across_the_corpus():
                 disagree.add(key)
     assert checked >= 25
     assert disagree == set(NOT_SMOOTH)
+
+
+def test_history_has_one_entry_per_backward_call():
+    """A training loop's history holds every loss value, equal to torch's own loop."""
+    src = (
+        "import torch\nw = torch.tensor([0.0, 0.0], requires_grad=True)\n"
+        "x = torch.tensor([[1.0, 2.0], [3.0, 4.0]])\nt = torch.tensor([5.0, 11.0])\n"
+        "opt = torch.optim.SGD([w], lr=0.01)\nfor i in range(30):\n    opt.zero_grad()\n"
+        "    loss = ((x @ w - t)**2).mean()\n    loss.backward()\n    opt.step()\n"
+    )
+    run = engine.run(src)
+    w = torch.tensor([0.0, 0.0], requires_grad=True)
+    x, t = torch.tensor([[1.0, 2.0], [3.0, 4.0]]), torch.tensor([5.0, 11.0])
+    opt, losses, weights = torch.optim.SGD([w], lr=0.01), [], []
+    for _ in range(30):
+        opt.zero_grad()
+        loss = ((x @ w - t) ** 2).mean()
+        loss.backward()
+        losses.append(loss.item())
+        weights.append(tuple(w.tolist()))
+        opt.step()
+    assert [i.value for i in run.history] == losses
+    assert [dict(i.leaves)["w"] for i in run.history] == weights
+    assert len(run.passes) == 20 and run.passes[-1].number == 30
+
+
+def test_inplace_change_error_is_explained():
+    """Changing a saved tensor in place breaks backward with a hint on how to avoid it."""
+    src = (
+        "import torch\na = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+        "c = (a * 2).sigmoid()\nc.mul_(2)\nc.sum().backward()\n"
+    )
+    run = engine.run(src)
+    assert run.error.line == 5
+    assert "modified by an inplace operation" in run.error.message
+    assert "write x = x + 1 instead, or clone() it first" in run.error.message
