@@ -20,6 +20,22 @@ class Symbolic:
     summed: bool  # the output was a sum over elementwise maths (the lesson's y.sum())
 
 
+def curve(sym: Symbolic, lo: float, hi: float, n: int = 200) -> tuple[list[float], list[float]]:
+    """Samples of f on [lo, hi] for plotting; points where f is undefined come back as nan."""
+    import sympy as sp
+
+    x = sp.Symbol(sym.variable)
+    f = sp.lambdify(x, sp.sympify(sym.function, locals={sym.variable: x}), modules="math")
+    xs = [lo + (hi - lo) * i / (n - 1) for i in range(n)]
+    ys = []
+    for v in xs:
+        try:
+            ys.append(float(f(v)))
+        except (ValueError, ZeroDivisionError, OverflowError, TypeError):
+            ys.append(float("nan"))
+    return xs, ys
+
+
 # Elementwise ops and how sympy writes them; binary ones take the operands in slot order.
 def _table(sp):
     return {

@@ -44,3 +44,13 @@ def test_two_leaves_gives_none():
     """Two leaves are not a function of one input: no symbolic derivative."""
     run = engine.run("a = param(2.0)\nb = param(3.0)\ny = a * b\n")
     assert symbolic_derivative(run.graph) is None
+
+
+def test_curve_samples_the_function():
+    """curve() samples f itself: at x = 2 the lesson's x**2 + 3*x is 10, as torch computes."""
+    from engine.symbolic import curve
+
+    sym = symbolic_derivative(engine.run(LESSON).graph)
+    xs, ys = curve(sym, 0.0, 4.0, n=5)
+    x = torch.tensor(xs)
+    assert ys == (x**2 + 3 * x).tolist()
