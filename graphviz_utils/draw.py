@@ -205,7 +205,7 @@ def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
         if o.show_values and node.value is not None and not _is_number(node.label):
             rows.append(escape(_cut(fmt_value(node.value), o.value_chars)))
     elif node.kind == "summary":
-        rows.append(f"<B>{escape(node.label)}</B>")
+        rows.append(f'<FONT POINT-SIZE="{fs * 1.2:g}"><B>{escape(node.label)}</B></FONT>')
         rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(node.op or "")}</FONT>')
     else:
         symbol = "+=" if node.kind == g.ACCUMULATE else node.label

@@ -21,7 +21,8 @@ class DrawOptions:
     direction: str = "TB"  # "TB" top to bottom, "LR" left to right
     transparent: bool = False  # no background fill (for slides with their own)
     legend: bool = True
-    max_nodes: int = 400  # beyond it the graph is summarised (and says so)
+    max_nodes: int = 400  # beyond it the middle of the graph is collapsed (and a note says so)
+    collapse: bool = False  # True: collapse to about one screen's worth of nodes
     layout_seconds: float = 10.0  # dot gets this long, then a LayoutError
     value_chars: int = 36  # longest value text before it is cut with …
 
