@@ -11,8 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from functools import cache
 from pathlib import Path
-
-from PIL import Image, ImageDraw, ImageFont
+from typing import TYPE_CHECKING
 
 from engine import graph as g
 
@@ -20,6 +19,9 @@ from .draw import ALL, BLANK, Scene, options_for, scene
 from .frames import frame_index, state_at
 from .layout import render_pinned
 from .options import DrawOptions
+
+if TYPE_CHECKING:  # Pillow is imported when a GIF is made: the app's first paint needs none
+    from PIL import Image, ImageFont
 
 FORMATS = ("svg", "png", "pdf", "gif", "html")
 PNG_DPI = 144  # twice the 72 dpi of a plain render: crisp on high-density screens and slides
@@ -84,6 +86,8 @@ def gif(sc: Scene, dpi: float = GIF_DPI) -> bytes:
             f"the backward pass has {len(sc.frames) - 1} steps; a GIF holds at most "
             f"{GIF_MAX_FRAMES - 1} (export HTML to play a longer pass)"
         )
+    from PIL import Image
+
     sc.layout()  # once, before the renders run side by side
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 2)) as pool:
         pngs = list(pool.map(lambda i: render_frame(sc, i, "png", dpi), range(len(sc.frames))))
@@ -102,6 +106,8 @@ def gif(sc: Scene, dpi: float = GIF_DPI) -> bytes:
 def _shared_palette(frames: list[Image.Image]) -> list[Image.Image]:
     """One palette for every frame, from a small sample of them all: pale fills survive, and
     it is far faster than Pillow's per-frame median cut on large frames."""
+    from PIL import Image
+
     thumbs = [im.resize((max(1, im.width // 4), max(1, im.height // 4))) for im in frames]
     sample = Image.new("RGB", (thumbs[0].width, sum(t.height for t in thumbs)))
     y = 0
@@ -114,6 +120,8 @@ def _shared_palette(frames: list[Image.Image]) -> list[Image.Image]:
 
 def _with_captions(images: list[Image.Image], captions: list[str], sc: Scene, dpi: float):
     """Add one band below every frame, as tall as the longest caption needs (frames stay equal)."""
+    from PIL import Image, ImageDraw
+
     t = sc.theme
     width = max(im.width for im in images)
     size = max(12, round(t.font_size * 0.95 * dpi / 72))
@@ -137,6 +145,8 @@ def _with_captions(images: list[Image.Image], captions: list[str], sc: Scene, dp
 
 @cache
 def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    from PIL import ImageFont
+
     try:
         return ImageFont.truetype("DejaVuSans.ttf", size)  # Pillow searches /usr/share/fonts
     except OSError:
