@@ -6,14 +6,15 @@ import re
 
 from . import graph as g
 from .ops import SUPERSCRIPTS, base_name
-from .values import fmt_value
+from .values import fmt_shape, fmt_value
 
 G = "∂L/∂out"
 # Formulas in words get no numbers line: "1.0 copied to every element of [..]" reads badly.
 PROSE = re.compile(r"\b(copied|summed|reshaped|at|with|put|removed|elsewhere|in)\b")
 
 # Local derivative per op and input slot. {g} is the gradient arriving, {a}/{b} the first and
-# second operands' names (with {A}/{B} their values), {r} the op's result, {n} the exponent.
+# second operands' names (in the numbers line, their values), {n} the exponent, {N} how many
+# elements a mean averages over, {s} softmax's result (saved by autograd).
 # A formula without numbers ({A}…) is still shown; the real numbers follow it anyway.
 FORMULAS: dict[str, tuple[str, ...]] = {
     "Add": ("{g}", "{g}"),
@@ -33,16 +34,16 @@ FORMULAS: dict[str, tuple[str, ...]] = {
     "Sqrt": ("{g} / (2√{a})",),
     "Abs": ("{g} · sign({a})",),
     "Sum": ("{g} copied to every element of {a}",),
-    "Mean": ("{g} / n, copied to every element of {a}",),
+    "Mean": ("{g} / {N}, copied to every element of {a}",),
     "Dot": ("{g} · {b}", "{g} · {a}"),
     "Mm": ("{g} @ {b}ᵀ", "{a}ᵀ @ {g}"),
     "Mv": ("{g} ⊗ {b}", "{a}ᵀ @ {g}"),
     "Matmul": ("{g} @ {b}ᵀ", "{a}ᵀ @ {g}"),
     "Addmm": ("{g} summed over the batch", "{g} @ {b2}ᵀ", "{b1}ᵀ @ {g}"),
-    "Softmax": ("s ⊙ ({g} − Σ({g} ⊙ s)), with s = softmax({a})",),
+    "Softmax": ("{s} ⊙ ({g} − Σ({g} ⊙ {s}))",),
     "LogSoftmax": ("{g} − softmax({a}) · Σ{g}",),
     "NllLoss": ("−{g}/N at each target class, 0 elsewhere",),
-    "MseLoss": ("{g} · 2({a} − target)/N",),
+    "MseLoss": ("{g} · 2({a} − {b}) / {N}",),
     "BinaryCrossEntropy": ("{g} · (p − y) / (p(1 − p)) / N",),
     "Expand": ("{g} summed over the broadcast dimensions (back to {a}'s shape)",),
     "View": ("{g} reshaped back to {a}'s shape",),
@@ -57,6 +58,8 @@ FORMULAS: dict[str, tuple[str, ...]] = {
     "Slice": ("{g} in the slice, 0 elsewhere",),
     "Clone": ("{g}",),
 }
+# Elementwise ops broadcast: an operand smaller than the result gets the gradient summed back.
+BROADCASTING = {"Add", "Sub", "Rsub", "Mul", "Div"}
 
 
 def explain(step: g.Step, graph: g.Graph) -> str:
@@ -68,18 +71,29 @@ def explain(step: g.Step, graph: g.Graph) -> str:
     lines = [f"{step.op} ({node.label}) runs: {G} = {arrived} arrives."]
     formulas = FORMULAS.get(base_name(step.op))
     operands = _operands(step, graph)
-    names = _slots({k: expression(graph, o.id) for k, o in operands.items()})
+    # Operands are wrapped in parentheses so that "∂L/∂out · (a + b)" keeps its precedence.
+    names = _slots({k: _wrap(expression(graph, o.id)) for k, o in operands.items()})
     values = _slots({k: fmt_value(o.value) for k, o in operands.items()})
+    count, result = _extras(node, operands)
+    names.update(N=count, s=_unwrap_twice(f"softmax({names['a']})"))
+    values.update(N=count, s=result or f"softmax({values['a']})")
     arriving = fmt_value(step.grad_outputs[0]) if step.grad_outputs else G
+    arrived_shape = _shape(step.grad_outputs[0]) if step.grad_outputs else None
     for slot, (grad, target) in enumerate(zip(step.grad_inputs, step.targets, strict=False)):
         if target is None or grad is None:
             continue
         who = _wrap(expression(graph, target))
         if formulas and slot < len(formulas):
-            rule = formulas[slot].format(g=G, n=_exponent(node), **names)
+            rule = _unwrap_twice(formulas[slot].format(g=G, n=_exponent(node), **names))
             numbers = formulas[slot].format(g=arriving, n=_exponent(node), **values)
             plain = "—" not in numbers and not PROSE.search(numbers)
             shown = f" = {numbers}" if plain and numbers != fmt_value(grad) else ""
+            if base_name(step.op) in BROADCASTING and _shape(grad) != arrived_shape:
+                # The operand was broadcast forward, so its gradient is summed back down.
+                rule += ", summed over the broadcast dimensions"
+                into = f"shape {fmt_shape(_shape(grad))}" if _shape(grad) else "a scalar"
+                before = numbers if plain else fmt_value(step.grad_outputs[0])
+                shown = f" = {before} summed to {into}"
             lines.append(f"∂L/∂{who} = {rule}{shown} = {fmt_value(grad)}")
         else:
             lines.append(f"∂L/∂{who} = {fmt_value(grad)} (no formula shown for {step.op})")
@@ -112,6 +126,35 @@ def _operands(step: g.Step, graph: g.Graph) -> dict[int, g.Node]:
     return out
 
 
+def _extras(node: g.Node, operands: dict[int, g.Node]) -> tuple[str, str | None]:
+    """{N}, how many elements a mean divides by, and softmax's saved result as text."""
+    saved = {s.name: s for s in node.saved}
+    first = operands.get(0)
+    count = 1
+    for d in first.shape if first is not None and first.shape else ():
+        count *= d
+    if "self_sym_numel" in saved:  # MeanBackward0 records how many elements it averaged
+        count = int(saved["self_sym_numel"].text)
+    if "reduction" in saved and saved["reduction"].text != "1":
+        count = 1  # a loss with reduction="sum" (2) or "none" (0) does not divide
+    result = saved.get("result")
+    return str(count), fmt_value(result.value) if result and result.value is not None else None
+
+
+def _shape(value) -> tuple[int, ...]:
+    """The shape of a nested-tuple value (() for a number)."""
+    shape = []
+    while isinstance(value, (tuple, list)):
+        shape.append(len(value))
+        value = value[0] if value else None
+    return tuple(shape)
+
+
+def _unwrap_twice(text: str) -> str:
+    """exp((a + b)) -> exp(a + b): a wrapped operand inside a function's own parentheses."""
+    return re.sub(r"\(\(([^()]*)\)\)", r"(\1)", text)
+
+
 def _slots(by_slot: dict[int, str]) -> dict[str, str]:
     get = by_slot.get
     return {"a": get(0, "a"), "b": get(1, "b"), "b1": get(1, "b"), "b2": get(2, "c")}
@@ -128,6 +171,7 @@ def _tensor_behind(graph: g.Graph, node_id: str) -> g.Node:
 
 INFIX = {"Add": "+", "Sub": "−", "Mul": "·", "Div": "/", "Dot": "·", "Mm": "@", "Mv": "@",
          "Matmul": "@", "Rsub": "−"}  # fmt: skip
+POSTFIX = {"T", "Transpose", "Select", "Index", "Slice"}
 MAX_EXPRESSION = 28  # longer expressions read worse than a plain "(+ output)"
 
 
@@ -138,14 +182,15 @@ def expression(graph: g.Graph, node_id: str, depth: int = 3) -> str:
         return node.name or node.label
     if depth == 0:
         return f"({node.label} output)"
-    ops = [e for e in graph.edges if e.dst == node.id and e.kind in (g.GRAD, g.DATA)]
-    ops.sort(key=lambda e: (e.slot is None, e.slot or 0))
+    ops = _operand_edges(graph, node.id)
     parts = [_wrap(expression(graph, e.src, depth - 1)) for e in ops]
     base = base_name(node.op or "")
     if base in INFIX and len(parts) == 2:
         text = f"{parts[0]} {INFIX[base]} {parts[1]}"
     elif base == "Pow" and parts:
         text = parts[0] + _exponent(node).translate(SUPERSCRIPTS)
+    elif base in POSTFIX and parts:
+        text = parts[0] + node.label  # Wᵀ, a[i], a[idx]
     elif parts:
         inner = [expression(graph, e.src, depth - 1) for e in ops]  # no extra parentheses
         text = f"{node.label}({', '.join(inner)})"
@@ -154,9 +199,37 @@ def expression(graph: g.Graph, node_id: str, depth: int = 3) -> str:
     return text if len(text) <= MAX_EXPRESSION else f"({node.label} output)"
 
 
+def _operand_edges(graph: g.Graph, node_id: str) -> list[g.Edge]:
+    """An op's input edges in argument order: slots from autograd, constants in the gaps.
+
+    X @ W with a constant X has W at slot 1 and X with no slot: X goes back to position 0.
+    """
+    edges = [e for e in graph.edges if e.dst == node_id and e.kind in (g.GRAD, g.DATA)]
+    by_slot = {e.slot: e for e in edges if e.slot is not None}
+    consts = iter(e for e in edges if e.slot is None)
+    ordered = []
+    for position in range(len(edges)):
+        edge = by_slot.get(position) or next(consts, None)
+        if edge is not None:
+            ordered.append(edge)
+    ordered += [e for e in edges if e not in ordered]  # slots past the gaps, kept in order
+    return ordered
+
+
 def _wrap(text: str) -> str:
-    simple = " " not in text or (text.startswith("(") and text.endswith(")"))
-    return text if simple else f"({text})"
+    """Parentheses around a compound expression, unless one pair already encloses all of it."""
+    return text if " " not in text or _enclosed(text) else f"({text})"
+
+
+def _enclosed(text: str) -> bool:
+    if not (text.startswith("(") and text.endswith(")")):
+        return False
+    depth = 0
+    for i, ch in enumerate(text):
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth == 0 and i < len(text) - 1:
+            return False  # "(a − b) · (a + b)": the first pair closes before the end
+    return True
 
 
 def _exponent(node: g.Node) -> str:

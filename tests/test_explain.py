@@ -1,0 +1,139 @@
+"""engine.explain: each backward step's chain rule, with numbers that torch itself computes."""
+
+import torch
+
+import engine
+from engine.values import fmt_value
+
+LESSON = """\
+import torch
+x = torch.tensor([1.0, 2.0, 3.0])
+w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
+b = torch.tensor(1.0, requires_grad=True)
+y = torch.dot(w, x) + b
+y.backward()
+"""
+
+
+def explanation(program: str, op: str, number: int = 1) -> str:
+    """The explanation of the first step running `op` in backward pass `number`."""
+    pass_ = engine.run(program).passes[number - 1]
+    return next(s.explanation for s in pass_.steps if s.op == op)
+
+
+def test_lesson_dot_step_holds_x_and_w_grad():
+    """DotBackward0: ∂L/∂w = ∂L/∂out · x, then 1.0 · x = w.grad, all as torch computes."""
+    x = torch.tensor([1.0, 2.0, 3.0])
+    w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    b = torch.tensor(1.0, requires_grad=True)
+    (torch.dot(w, x) + b).backward()
+    text = explanation(LESSON, "DotBackward0")
+    expected = f"∂L/∂w = ∂L/∂out · x = 1.0 · {fmt_value(x.tolist())} = {fmt_value(w.grad.tolist())}"
+    assert expected in text.splitlines()
+
+
+def test_lesson_add_step_sends_one_to_both_sides():
+    """AddBackward0 passes ∂L/∂out = 1 to w·x and to b unchanged (b.grad is 1, as torch says)."""
+    b = torch.tensor(1.0, requires_grad=True)
+    (torch.dot(torch.tensor([0.1, 0.2, 0.3]), torch.tensor([1.0, 2.0, 3.0])) + b).backward()
+    lines = explanation(LESSON, "AddBackward0").splitlines()
+    assert lines[0] == "AddBackward0 (+) runs: ∂L/∂out = 1.0 arrives."
+    assert f"∂L/∂b = ∂L/∂out = {fmt_value(b.grad.item())}" in lines
+
+
+def test_lesson_accumulate_grad_writes_the_leaf():
+    """AccumulateGrad says w.grad was empty and now holds torch's gradient."""
+    pass_ = engine.run(LESSON).passes[0]
+    text = [s.explanation for s in pass_.steps if s.op == "AccumulateGrad"]
+    assert "AccumulateGrad: w.grad was empty, so w.grad = [1.0, 2.0, 3.0]." in text
+
+
+def test_compound_operand_keeps_its_parentheses():
+    """(a − b)·(a + b): each factor's gradient is ∂L/∂out · (the other factor), bracketed."""
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    b = torch.tensor([3.0, 5.0], requires_grad=True)
+    left = a - b
+    left.retain_grad()
+    ((left * (a + b)).sum()).backward()
+    program = "a = param([1.0, 2.0])\nb = param([3.0, 5.0])\ny = (a - b) * (a + b)\n"
+    text = explanation(program, "MulBackward0")
+    assert "∂L/∂(a − b) = ∂L/∂out · (a + b) = [1.0, 1.0] · [4.0, 7.0] = " in text
+    assert text.splitlines()[1].endswith(fmt_value(left.grad.tolist()))
+
+
+def test_broadcast_bias_says_summed_not_equal():
+    """A bias broadcast over 3 rows: its gradient is the arriving one summed, 3, as torch gives."""
+    program = """\
+import torch
+X = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+W = torch.tensor([[0.5], [-0.5]], requires_grad=True)
+b = torch.tensor([0.1], requires_grad=True)
+y = X @ W + b
+y.sum().backward()
+"""
+    X = torch.tensor([[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]])
+    W = torch.tensor([[0.5], [-0.5]], requires_grad=True)
+    b = torch.tensor([0.1], requires_grad=True)
+    (X @ W + b).sum().backward()
+    text = explanation(program, "AddBackward0")
+    line = next(x for x in text.splitlines() if x.startswith("∂L/∂b"))
+    assert "summed over the broadcast dimensions" in line
+    assert line.endswith(f"summed to shape 1 = {fmt_value(b.grad.tolist())}")
+    assert "∂L/∂(X @ W)" in text, "the constant X stays on the left of X @ W"
+
+
+def test_scalar_weight_times_vector_is_summed_to_a_scalar():
+    """w * x with a scalar w: ∂L/∂w sums ∂L/∂out · x down to a scalar (torch's w.grad)."""
+    w = torch.tensor(2.0, requires_grad=True)
+    (w * torch.tensor([1.0, 2.0, 3.0])).sum().backward()
+    text = explanation("x = [1.0, 2.0, 3.0]\nw = param(2.0)\ny = w * x\n", "MulBackward0")
+    assert text.splitlines()[1].endswith(f"summed to a scalar = {fmt_value(w.grad.item())}")
+
+
+def test_softmax_shows_its_result_not_a_false_equality():
+    """Softmax's numbers line uses s = softmax(a) from torch, then gives torch's a.grad."""
+    a = torch.tensor([1.0, 2.0, 0.5], requires_grad=True)
+    s = torch.softmax(a, dim=0)
+    s[0].backward()
+    program = "import torch\na = torch.tensor([1.0, 2.0, 0.5], requires_grad=True)\n"
+    program += "s = torch.softmax(a, dim=0)\ny = s[0]\ny.backward()\n"
+    line = explanation(program, "SoftmaxBackward0").splitlines()[1]
+    assert line.startswith("∂L/∂a = softmax(a) ⊙ (∂L/∂out − Σ(∂L/∂out ⊙ softmax(a)))")
+    assert fmt_value(s.detach().tolist()) in line
+    assert line.endswith(f"= {fmt_value(a.grad.tolist())}")
+
+
+def test_mean_and_mse_divide_by_the_element_count():
+    """mean divides by N = 3 and MSE by N = 2, with the target's values in the numbers line."""
+    mean = explanation("a = param([1.0, 2.0, 4.0])\ny = mean(a * a)\n", "MeanBackward0")
+    assert "∂L/∂out / 3, copied to every element of (a · a)" in mean
+    p = torch.tensor([1.0, 2.0], requires_grad=True)
+    torch.nn.functional.mse_loss(p, torch.tensor([0.5, 3.0])).backward()
+    program = "import torch\nimport torch.nn.functional as F\n"
+    program += "p = torch.tensor([1.0, 2.0], requires_grad=True)\nt = torch.tensor([0.5, 3.0])\n"
+    program += "loss = F.mse_loss(p, t)\nloss.backward()\n"
+    mse = explanation(program, "MseLossBackward0").splitlines()[1]
+    assert mse == (
+        "∂L/∂p = ∂L/∂out · 2(p − t) / 2 = 1.0 · 2([1.0, 2.0] − [0.5, 3.0]) / 2 = "
+        + fmt_value(p.grad.tolist())
+    )
+
+
+def test_transpose_and_index_read_as_postfix():
+    """Wᵀ and a[i] read as maths, not as ᵀ(W) or [i](a)."""
+    linear = "import torch\nlin = torch.nn.Linear(2, 1)\nx = torch.tensor([[1.0, 2.0]])\n"
+    assert "∂L/∂lin.weightᵀ = xᵀ @ ∂L/∂out" in explanation(
+        linear + "y = lin(x).sum()\ny.backward()\n", "AddmmBackward0"
+    )
+    index = "a = param([1.0, 2.0, 3.0])\ny = a[1] * 2\n"
+    assert "∂L/∂a[i] = ∂L/∂out · 2 = 1.0 · 2 = 2.0" in explanation(index, "MulBackward0")
+
+
+def test_op_without_formula_says_so_and_shows_the_number():
+    """An op with no formula in the table is honest about it and still gives torch's number."""
+    a = torch.tensor([1.0, 2.0], requires_grad=True)
+    torch.log1p(a).sum().backward()
+    program = "import torch\na = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+    program += "y = torch.log1p(a).sum()\ny.backward()\n"
+    text = explanation(program, "Log1PBackward0")
+    assert f"∂L/∂a = {fmt_value(a.grad.tolist())} (no formula shown for Log1PBackward0)" in text
