@@ -52,10 +52,13 @@ class Scene:
     def digraph(self, state: State, hidden: str = GHOST, pinned: Layout | None = None):
         return _digraph(self, state, hidden, pinned)
 
+    def base_source(self) -> str:
+        """DOT with every text at its widest, so later frames never need more room."""
+        return self.digraph(State(), hidden=ALL).source
+
     def layout(self) -> Layout:
-        """The one layout: every text at its widest, so later frames never need more room."""
-        source = self.digraph(State(), hidden=ALL).source
-        return layout(source, self.options.layout_seconds)
+        """The one layout, of base_source (cached by its text)."""
+        return layout(self.base_source(), self.options.layout_seconds)
 
 
 def scene(graph_or_pass: g.Graph | g.Pass, options: DrawOptions | None = None) -> Scene:

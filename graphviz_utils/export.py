@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING
 
 from engine import graph as g
 
-from .draw import ALL, BLANK, Scene, options_for, scene
+from .draw import BLANK, Scene, options_for, scene
 from .frames import frame_index, state_at
-from .layout import render_pinned
+from .layout import layout_svg, render_pinned
 from .options import DrawOptions
 
 if TYPE_CHECKING:  # Pillow is imported when a GIF is made: the app's first paint needs none
@@ -167,7 +167,9 @@ def player_data(
 def player_data_of(sc: Scene, start: int | None = None) -> dict:
     first = frame_index(start, sc.frames)  # validates start
     t = sc.theme
-    svg = render_pinned(frame_source(sc, 0, hidden=ALL), "svg", sc.options.layout_seconds)
+    # The player's picture is frame 0 with every text at its widest: exactly the DOT the one
+    # layout is made from, so dot draws it in the same run (no second Graphviz process).
+    svg = layout_svg(sc.base_source(), sc.options.layout_seconds)
     frames = []
     for f in sc.frames:
         frames.append(

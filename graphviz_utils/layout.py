@@ -56,6 +56,12 @@ def layout(source: str, timeout: float = 10.0) -> Layout:
     return Layout(data["bb"], nodes, edges)
 
 
+@lru_cache(maxsize=64)
+def layout_svg(source: str, timeout: float = 10.0) -> bytes:
+    """dot's SVG of DOT text: the same one layout, drawn in a single run (cached)."""
+    return graphviz("dot", source, ["-Tsvg"], timeout)
+
+
 def render_pinned(source: str, fmt: str, timeout: float, dpi: float | None = None) -> bytes:
     """Render DOT whose nodes and edges already carry positions, without laying it out again."""
     args = ["-n2", f"-T{fmt}"]
