@@ -6,10 +6,15 @@ import streamlit as st
 
 from app_ui import share
 from app_ui.presets import DEFAULT_PROGRAM, PRESETS
+from app_ui.scenarios import SCENARIOS, active_scenario
 
 EMPTY_HINT = (
     "Nothing to draw yet. Type a model on the left, for example `y = w·x + b` with "
     "`w = param([0.1, 0.2])`, or pick one of the examples above."
+)
+STOPPED_HINT = (
+    "No graph to show: the program stopped before autograd recorded one. "
+    "The message says where and why."
 )
 NO_TENSOR_HINT = (
     "The program ran, but left no tensor to draw. A graph starts from a tensor: try "
@@ -35,6 +40,12 @@ h1 { font-size: 2rem !important; padding: 0 !important; }
 /* Long values wrap inside the card instead of pushing its table past the border. */
 [class*="st-key-step-card"] table { width: 100%; }
 [class*="st-key-step-card"] code { white-space: normal; overflow-wrap: anywhere; }
+/* ... but the chain rule keeps its rows and the alignment of its = signs. */
+[class*="st-key-step-card"] pre code { white-space: pre-wrap !important; font-size: 0.9rem; }
+[class*="st-key-step-card"] pre { padding: 0.6rem 0.7rem; }
+.st-key-scenarios button { min-height: 0; padding: 0.15rem 0.7rem; }
+.st-key-scenarios button p { font-size: 0.88rem; }
+.st-key-scenarios [data-testid="stCaptionContainer"] p { margin: 0.1rem 0.3rem 0 0; }
 </style>
 """
 PRESENT_CSS = """
@@ -43,6 +54,8 @@ header[data-testid="stHeader"] { display: none; }
 .block-container { padding-top: 1rem; max-width: 100%; }
 [class*="st-key-step-card"] :is(p, li) { font-size: 1.3rem; }
 [class*="st-key-step-card"] :is(td, th, code) { font-size: 1.1rem; }
+[class*="st-key-step-card"] pre code { font-size: 1.15rem !important; }
+.st-key-guidance p { font-size: 1.2rem; }
 </style>
 """
 
@@ -50,6 +63,13 @@ header[data-testid="stHeader"] { display: none; }
 def load_preset(name: str) -> None:
     """One click: the example's text replaces the program, and the player starts over."""
     st.session_state.program = PRESETS[name]
+    st.session_state.pass_number = 1
+    st.session_state.step = -1
+
+
+def load_scenario(name: str) -> None:
+    """A pitfall on purpose: its program replaces the editor's, and the player starts over."""
+    st.session_state.program = SCENARIOS[name].program
     st.session_state.pass_number = 1
     st.session_state.step = -1
 
@@ -92,6 +112,11 @@ def presets_ui() -> None:
     with st.container(horizontal=True, gap="small", key="presets"):
         for i, name in enumerate(PRESETS):
             st.button(name, key=f"preset-{i}", on_click=load_preset, args=(name,))
+    with st.container(horizontal=True, gap="small", key="scenarios"):
+        st.caption("Pitfalls:")
+        for i, (name, scenario) in enumerate(SCENARIOS.items()):
+            st.button(name, key=f"scenario-{i}", on_click=load_scenario, args=(name,),
+                      help=scenario.guidance)  # fmt: skip
 
 
 def editor_ui() -> str:
@@ -159,6 +184,14 @@ def status_ui(run, source: str) -> None:
     if line is not None and 1 <= line <= len(lines) and lines[line - 1].strip():
         message += f"\n\n`{line:>3} | {lines[line - 1].strip()}`"
     st.error(message, icon=":material/error:")
+
+
+def guidance_ui(source: str) -> None:
+    """While a pitfall scenario is in the editor, unchanged: its one sentence of guidance."""
+    scenario = active_scenario(source)
+    if scenario is not None:
+        with st.container(key="guidance"):
+            st.info(scenario.guidance, icon=":material/school:")
 
 
 def option_items() -> tuple:
@@ -303,16 +336,35 @@ def tensors_ui(run) -> None:
     st.dataframe(rows, hide_index=True, width="stretch")
 
 
+def panels_ui(run, shown) -> None:
+    """Below the graph, in tabs so the graph and card stay the focus: tables, checks, plots."""
+    from app_ui.checks import checks_ui
+    from app_ui.plots import plots_ui
+
+    tensors, check, plots, console = st.tabs(["Tensors", "Check", "Plots", "Console"])
+    with tensors:
+        tensors_ui(run)
+    with check:
+        checks_ui(run, shown)
+    with plots:
+        plots_ui(run, shown)
+    with console:
+        output_ui(run)
+
+
 def output_ui(run) -> None:
     """The printed output as a console, then the engine's notes."""
-    st.markdown("**Console**")
     st.code(run.stdout.rstrip("\n") or "(the program printed nothing)", language=None)
     for note in run.notes:
         st.caption(f":material/info: {note}")
 
 
-def graph_area_ui(run, source: str, inputs, card_col) -> None:
-    """Controls, the player and the step card; the URL follows the step shown."""
+def graph_area_ui(run, source: str, inputs, card_col):
+    """Controls, the player and the step card; the URL follows the step shown.
+
+    Returns what the graph shows, (source, inputs, pass, options), or None when nothing
+    current is drawn (an empty program, or the last good graph shown as out of date).
+    """
     from app_ui.compute import drawable_pass, run_program
 
     with st.container(horizontal=True, gap="small"):
@@ -327,11 +379,13 @@ def graph_area_ui(run, source: str, inputs, card_col) -> None:
     if drawable_pass(run, number) is not None:
         shown = (source, inputs, number, items)
         st.session_state.last_good = (source, inputs, number)
-    elif not run.ok and "last_good" in st.session_state:
+    elif not run.ok and "last_good" in st.session_state and active_scenario(source) is None:
+        # Mid-edit, the last good graph stays in view; a scenario's error is the lesson itself.
         shown, stale = (*st.session_state.last_good, items), True
     step = -1
     if shown is None:
-        st.info(EMPTY_HINT if not source.strip() else NO_TENSOR_HINT, icon=":material/edit:")
+        hint = EMPTY_HINT if not source.strip() else NO_TENSOR_HINT if run.ok else STOPPED_HINT
+        st.info(hint, icon=":material/edit:")
     else:
         step, drawn = graph_ui(shown, stale)
         if drawn:
@@ -341,6 +395,7 @@ def graph_area_ui(run, source: str, inputs, card_col) -> None:
             step_card_ui(drawable_pass(run_program(shown[0], shown[1]), shown[2]), step, stale)
     with share_slot:
         share_ui(url_ui(source, number, step))
+    return None if stale else shown
 
 
 def url_ui(source: str, number: int, step: int) -> dict[str, str]:
@@ -370,6 +425,7 @@ def main() -> None:
         run, inputs = execute_ui(source, editable=False)
         with card_col:
             status_ui(run, source)
+            guidance_ui(source)
     else:
         header_ui()
         presets_ui()
@@ -378,15 +434,10 @@ def main() -> None:
             source = editor_ui()
             run, inputs = execute_ui(source, editable=True)
             status_ui(run, source)
+            guidance_ui(source)
     with graph_col:
-        graph_area_ui(run, source, inputs, card_col)
-    if not present:
-        tensors_col, output_col = st.columns([3, 2])
-        with tensors_col:
-            st.markdown("**Tensors**")
-            tensors_ui(run)
-        with output_col:
-            output_ui(run)
+        shown = graph_area_ui(run, source, inputs, card_col)
+    panels_ui(run, shown)
 
 
 main()

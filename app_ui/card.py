@@ -57,8 +57,11 @@ def step_markdown(pass_: g.Pass, index: int | None) -> str:
         ]
     else:
         step = steps[min(index, len(steps) - 1)]
-        blocks.append(f"**Step {step.index + 1} of {len(steps)}** · `{step.op}`")
-        blocks += _step_blocks(graph, step, out)
+        head = f"**Step {step.index + 1} of {len(steps)}** · `{step.op}`"
+        if loss_symbol(out) != out:
+            head += f" · L = `{out}`"
+        blocks.append(head)
+        blocks += _step_blocks(graph, step, loss_symbol(out))
     leaves = [n for n in graph.nodes if n.kind == g.LEAF]
     if leaves:
         table = ["| leaf | shape | `.grad` |", "| --- | --- | --- |"]
@@ -67,6 +70,31 @@ def step_markdown(pass_: g.Pass, index: int | None) -> str:
             table.append(f"| **{name}** | {fmt_shape(leaf.shape)} | {_code(grad)}{mark} |")
         blocks.append("\n".join(table))
     return "\n\n".join(blocks)
+
+
+def loss_symbol(out: str) -> str:
+    """The letter the chain rule uses for the output: its name (y), or L for y.sum()."""
+    return out if out.isidentifier() else "L"
+
+
+def chain_rule_text(step: g.Step, out: str = "L") -> str:
+    """The engine's explanation as rows: the formula, then = the numbers, then = the result.
+
+    ∂L/∂w = ∂L/∂out · x
+          = 1.0 · [1.0, 2.0, 3.0]
+          = [1.0, 2.0, 3.0]
+    """
+    rows = []
+    for line in step.explanation.splitlines()[1:]:  # line 0 repeats what the card says
+        left, sep, right = line.partition(" = ")
+        if not sep or not left.startswith("∂"):
+            rows.append(line)  # prose ("No input needs a gradient...") stays one row
+            continue
+        parts = right.split(" = ")
+        pad = " " * len(left)
+        rows.append(f"{left} = {parts[0]}")
+        rows += [f"{pad} = {part}" for part in parts[1:]]
+    return "\n".join(rows).replace("∂L/", f"∂{out}/")
 
 
 def _step_blocks(graph: g.Graph, step: g.Step, out: str) -> list[str]:
@@ -88,8 +116,10 @@ def _step_blocks(graph: g.Graph, step: g.Step, out: str) -> list[str]:
         for grad, target in zip(step.grad_inputs, step.targets, strict=False)
         if target is not None
     ]
+    chain = chain_rule_text(step, out)
     return [
         f"**Runs** {node_name(graph, step.node)}",
         f"**Arrives** ∂{out}/∂out = {arrived}",
+        *([f"**Chain rule**\n```text\n{chain}\n```"] if chain else []),
         "**Sends**\n" + "\n".join(sends) if sends else "**Sends** nothing: no input needs it",
     ]

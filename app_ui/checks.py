@@ -1,0 +1,135 @@
+"""Checks beside autograd: finite differences and the textbook derivative, leaf by leaf."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import streamlit as st
+
+from engine import graph as g
+from engine.values import fmt_value
+
+NUMERIC_MAX_ELEMENTS = 64  # the engine nudges leaves of at most this many elements
+AGREE = 1e-3  # float32 autograd against float64 central differences: closer is agreement
+CHECK_CAPTION = (
+    "Numeric = (f(x + h) − f(x − h)) / 2h in float64, by re-running the program with one "
+    "element nudged. Agreement means autograd's chain rule is right. They rightly differ at "
+    "a kink (ReLU at 0) or where detach / no_grad cut the graph: autograd follows the graph, "
+    "the nudge follows the maths."
+)
+
+
+def flat(value: Any) -> list[float]:
+    """A number or nested list as a flat list of floats."""
+    if isinstance(value, (list, tuple)):
+        return [x for v in value for x in flat(v)]
+    return [float(value)]
+
+
+def max_difference(grad: Any, numeric: Any) -> float:
+    """The largest |autograd − numeric| over the elements."""
+    return max(abs(a - b) for a, b in zip(flat(grad), flat(numeric), strict=True))
+
+
+def why_no_numeric(run, report) -> str:
+    """One short reason why the engine left numeric_grad empty for this leaf."""
+    if run.error is not None:
+        return "not computed: the program stopped with an error"
+    if len(run.history) != 1:
+        return f"not computed: backward ran {len(run.history)} times (it needs exactly one)"
+    if len(flat(report.value)) > NUMERIC_MAX_ELEMENTS:
+        return f"not computed: more than {NUMERIC_MAX_ELEMENTS} elements"
+    if report.grad is None:
+        return "not computed: no .grad to compare with"
+    return "not computed for this leaf"
+
+
+def check_rows(run) -> list[dict[str, str]]:
+    """One row per leaf that requires grad: .grad, numeric gradient, their largest difference."""
+    rows = []
+    for name, t in run.tensors.items():
+        if not (t.is_leaf and t.requires_grad):
+            continue
+        row = {"leaf": name, "autograd .grad": fmt_value(t.grad) if t.grad is not None else "—"}
+        if t.numeric_grad is None or t.grad is None:
+            row["numeric (float64)"] = why_no_numeric(run, t)
+            row["max |difference|"] = ""
+        else:
+            diff = max_difference(t.grad, t.numeric_grad)
+            row["numeric (float64)"] = fmt_value(_tidy(t.numeric_grad))
+            verdict = "✓ agree" if diff <= AGREE * max(1.0, _scale(t.grad)) else "✗ differ"
+            row["max |difference|"] = f"{diff:.1e}  {verdict}"
+        rows.append(row)
+    return rows
+
+
+def _tidy(value: Any) -> Any:
+    """Central differences carry ~1e-10 of noise: 6.99999999 reads as 7.0, like autograd's."""
+    if isinstance(value, (list, tuple)):
+        return [_tidy(v) for v in value]
+    return round(float(value), 6)
+
+
+def _scale(grad: Any) -> float:
+    return max((abs(x) for x in flat(grad) if math.isfinite(x)), default=1.0)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def symbolic_for(source: str, inputs, number: int):
+    """engine.symbolic_derivative of the shown pass, cached by program text (sympy is slow)."""
+    from app_ui.compute import drawable_pass, run_program
+    from engine.symbolic import symbolic_derivative
+
+    pass_ = drawable_pass(run_program(source, inputs), number)
+    return symbolic_derivative(pass_.graph) if pass_ is not None else None
+
+
+def output_name(pass_) -> str:
+    """What the function is called in dy/dx: the output's name, without a trailing .sum()."""
+    return pass_.output.removesuffix(".sum()") or "y"
+
+
+def leaf_and_gradient(pass_, variable: str) -> tuple[Any, Any]:
+    """The leaf's value when this pass ran, and the gradient this pass brought it."""
+    leaf = next(n for n in pass_.graph.nodes if n.kind == g.LEAF and n.name == variable)
+    arrived = [s.grad_outputs[0] for s in pass_.steps if s.leaf == leaf.id and s.grad_outputs]
+    return leaf.value, arrived[0] if len(arrived) == 1 else leaf.grad
+
+
+def symbolic_sentence(sym, pass_) -> str:
+    """The lesson's sentence: dy/dx = 2*x + 3, so at x = [2.0, 3.0] it is [7.0, 9.0]."""
+    y, x = output_name(pass_), sym.variable
+    value, _ = leaf_and_gradient(pass_, x)
+    return (
+        f"d{y}/d{x} = `{sym.derivative}`, so at {x} = `{fmt_value(value)}` "
+        f"it is `{fmt_value(sym.values)}`"
+    )
+
+
+def checks_ui(run, shown) -> None:
+    """The Check tab: the symbolic derivative when there is one, then every leaf's comparison."""
+    from app_ui.compute import drawable_pass
+
+    sym = symbolic_for(*shown[:3]) if shown else None
+    if sym is not None:
+        pass_ = drawable_pass(run_for(shown), shown[2])
+        _, grad = leaf_and_gradient(pass_, sym.variable)
+        with st.container(key="symbolic"):
+            st.markdown(f"**Textbook derivative** (sympy) of `{sym.function}`")
+            st.markdown(symbolic_sentence(sym, pass_))
+            st.markdown(f"Autograd sent `{sym.variable}` the gradient `{fmt_value(grad)}`")
+    rows = check_rows(run)
+    if not rows:
+        st.caption("No leaf requires grad, so there is nothing to check.")
+        return
+    st.markdown("**Finite differences** against autograd")
+    st.dataframe(rows, hide_index=True, width="stretch", key="check-table")
+    st.caption(CHECK_CAPTION)
+
+
+def run_for(shown):
+    """The (cached) run behind what the graph shows."""
+    from app_ui.compute import run_program
+
+    return run_program(shown[0], shown[1])

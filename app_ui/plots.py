@@ -1,0 +1,144 @@
+"""Plotly pictures where a picture beats a table: f(x) with tangents, gradients, a loop's loss."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from app_ui.checks import flat, leaf_and_gradient, output_name, run_for, symbolic_for
+
+FONT = 18  # readable from the back of a lecture hall
+MAX_BARS = 64  # more elements than this read better in the tensors table
+MAX_LINES = 8  # parameters drawn per iteration: beyond this the plot is a tangle
+
+
+def _layout(fig, title: str, x: str, y: str):
+    """Projector-sized fonts; colours and background are left to Streamlit's light/dark theme."""
+    fig.update_layout(
+        title={"text": title, "font": {"size": FONT + 2}},
+        font={"size": FONT},
+        xaxis_title=x,
+        yaxis_title=y,
+        margin={"l": 10, "r": 10, "t": 50, "b": 10},
+        legend={"font": {"size": FONT - 2}},
+        height=380,
+    )
+    return fig
+
+
+def tangent_figure(sym, xs: list[float], grads: list[float], fx: list[float]):
+    """f over a range around the inputs, and at each input the tangent of slope f'(x)."""
+    import plotly.graph_objects as go
+
+    from engine.symbolic import curve
+
+    span = max(max(xs) - min(xs), 2.0)
+    lo, hi = min(xs) - span / 2, max(xs) + span / 2
+    cx, cy = curve(sym, lo, hi, 200)
+    fig = go.Figure(go.Scatter(x=cx, y=cy, mode="lines", name=f"f({sym.variable})",
+                               line={"width": 3}))  # fmt: skip
+    half = span / 4  # each tangent is drawn over a short stretch around its point
+    for x0, y0, slope in zip(xs, fx, grads, strict=True):
+        tx = [x0 - half, x0 + half]
+        fig.add_trace(go.Scatter(
+            x=tx, y=[y0 + slope * (t - x0) for t in tx], mode="lines",
+            name=f"slope {slope:.4g} at {sym.variable} = {x0:.4g}", line={"dash": "dash"},
+        ))  # fmt: skip
+    fig.add_trace(go.Scatter(x=xs, y=fx, mode="markers", name="inputs", marker={"size": 12}))
+    return _layout(fig, f"f({sym.variable}) = {sym.function}", sym.variable, "f")
+
+
+def gradient_figures(leaves: dict[str, Any]) -> list[tuple[str, Any]]:
+    """(leaf name, figure) per gradient: bars for numbers and vectors, a heatmap for matrices."""
+    import plotly.graph_objects as go
+
+    figs = []
+    for name, grad in leaves.items():
+        if grad is None or len(flat(grad)) > MAX_BARS:
+            continue
+        if isinstance(grad, list) and grad and isinstance(grad[0], list) and len(grad) > 1:
+            fig = go.Figure(go.Heatmap(z=grad, colorscale="RdBu", zmid=0, texttemplate="%{z:.3g}",
+                                       textfont={"size": FONT}))  # fmt: skip
+            fig.update_yaxes(autorange="reversed")  # row 0 on top, as the matrix is written
+            figs.append((name, _layout(fig, f"{name}.grad", "column", "row")))
+            continue
+        values = flat(grad)
+        labels = [f"{name}[{i}]" for i in range(len(values))] if len(values) > 1 else [name]
+        fig = go.Figure(go.Bar(x=labels, y=values, text=[f"{v:.4g}" for v in values],
+                               textposition="auto"))  # fmt: skip
+        figs.append((name, _layout(fig, f"{name}.grad", "", "gradient")))
+    return figs
+
+
+def history_figures(history) -> list[Any]:
+    """The loss per backward call, and each small parameter per backward call."""
+    import plotly.graph_objects as go
+
+    numbers = [i.number for i in history]
+    loss = go.Figure(go.Scatter(x=numbers, y=[_number(i.value) for i in history],
+                                mode="lines+markers", name=history[0].output))  # fmt: skip
+    figs = [_layout(loss, f"{history[0].output} per backward call", "backward call", "value")]
+    params = go.Figure()
+    names = [n for n, _ in history[0].leaves]
+    for name in names:
+        series = [flat(dict(i.leaves).get(name)) for i in history]
+        for k in range(min(len(series[0]), MAX_LINES)):
+            label = name if len(series[0]) == 1 else f"{name}[{k}]"
+            params.add_trace(go.Scatter(x=numbers, y=[s[k] for s in series],
+                                        mode="lines+markers", name=label))  # fmt: skip
+    if params.data:
+        figs.append(_layout(params, "parameters per backward call", "backward call", "value"))
+    return figs
+
+
+def _number(value: Any) -> float | None:
+    values = flat(value) if value is not None else []
+    return values[0] if len(values) == 1 else None
+
+
+def _show(fig, key: str, caption: str) -> None:
+    st.plotly_chart(fig, key=key, width="stretch", config={"displaylogo": False})
+    st.caption(caption)
+
+
+def plots_ui(run, shown) -> None:
+    """The Plots tab: each picture that fits this program, with one line on how to read it."""
+    drawn = False
+    if shown:
+        from app_ui.compute import drawable_pass
+
+        sym = symbolic_for(*shown[:3])
+        pass_ = drawable_pass(run_for(shown), shown[2])
+        if sym is not None:
+            value, grad = leaf_and_gradient(pass_, sym.variable)
+            xs, grads = flat(value), flat(grad)
+            fx = [_f(sym, x) for x in xs]
+            y = output_name(pass_)
+            _show(tangent_figure(sym, xs, grads, fx), "plot-tangent",
+                  f"Each dashed line touches f at an input; its slope is d{y}/d{sym.variable} "
+                  f"there, the gradient autograd wrote into {sym.variable}.grad.")  # fmt: skip
+            drawn = True
+    grads = {n: t.grad for n, t in run.tensors.items() if t.is_leaf and t.grad is not None}
+    for name, fig in gradient_figures(grads):
+        _show(fig, f"plot-grad-{name}",
+              f"{name}.grad: how much the output changes per unit change of each element "
+              f"of {name} (its sign says which way is up).")  # fmt: skip
+        drawn = True
+    if len(run.history) > 1:
+        loss, *params = history_figures(run.history)
+        _show(loss, "plot-loss", "The output of every backward call: in training, the loss "
+              "going down is the gradient at work.")  # fmt: skip
+        for fig in params:
+            _show(fig, "plot-params", "Each parameter after every backward call (what the "
+                  "optimizer stepped, or left alone).")  # fmt: skip
+        drawn = True
+    if not drawn:
+        st.caption("No picture for this program: it has no gradient to plot yet.")
+
+
+def _f(sym, x: float) -> float:
+    """f at one point, through the engine's own sampler (a range of one point)."""
+    from engine.symbolic import curve
+
+    return curve(sym, x, x + 1.0, 2)[1][0]
