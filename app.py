@@ -113,7 +113,7 @@ def presets_ui() -> None:
         for i, name in enumerate(PRESETS):
             st.button(name, key=f"preset-{i}", on_click=load_preset, args=(name,))
     with st.container(horizontal=True, gap="small", key="scenarios"):
-        st.caption("Pitfalls:")
+        st.caption("Pitfalls:", width="content")
         for i, (name, scenario) in enumerate(SCENARIOS.items()):
             st.button(name, key=f"scenario-{i}", on_click=load_scenario, args=(name,),
                       help=scenario.guidance)  # fmt: skip

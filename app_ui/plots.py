@@ -24,6 +24,10 @@ def _layout(fig, title: str, x: str, y: str):
         legend={"font": {"size": FONT - 2}},
         height=380,
     )
+    # Streamlit's theme shrinks tick labels; a projector needs them as big as the rest.
+    axis = {"tickfont": {"size": FONT - 2}, "title_font": {"size": FONT}}
+    fig.update_xaxes(**axis)
+    fig.update_yaxes(**axis)
     return fig
 
 
@@ -33,12 +37,13 @@ def tangent_figure(sym, xs: list[float], grads: list[float], fx: list[float]):
 
     from engine.symbolic import curve
 
-    span = max(max(xs) - min(xs), 2.0)
-    lo, hi = min(xs) - span / 2, max(xs) + span / 2
+    # Wide enough that the curve visibly bends away from each tangent.
+    span = max(max(xs) - min(xs), 3.0)
+    lo, hi = min(xs) - span, max(xs) + span
     cx, cy = curve(sym, lo, hi, 200)
     fig = go.Figure(go.Scatter(x=cx, y=cy, mode="lines", name=f"f({sym.variable})",
                                line={"width": 3}))  # fmt: skip
-    half = span / 4  # each tangent is drawn over a short stretch around its point
+    half = span / 2  # each tangent is drawn over a stretch around its point
     for x0, y0, slope in zip(xs, fx, grads, strict=True):
         tx = [x0 - half, x0 + half]
         fig.add_trace(go.Scatter(
@@ -50,24 +55,29 @@ def tangent_figure(sym, xs: list[float], grads: list[float], fx: list[float]):
 
 
 def gradient_figures(leaves: dict[str, Any]) -> list[tuple[str, Any]]:
-    """(leaf name, figure) per gradient: bars for numbers and vectors, a heatmap for matrices."""
+    """(title, figure): one bar chart for every number and vector, a heatmap per matrix."""
     import plotly.graph_objects as go
 
+    bars = go.Figure()
     figs = []
     for name, grad in leaves.items():
         if grad is None or len(flat(grad)) > MAX_BARS:
             continue
-        if isinstance(grad, list) and grad and isinstance(grad[0], list) and len(grad) > 1:
+        if isinstance(grad, list) and len(grad) > 1 and isinstance(grad[0], list):
             fig = go.Figure(go.Heatmap(z=grad, colorscale="RdBu", zmid=0, texttemplate="%{z:.3g}",
                                        textfont={"size": FONT}))  # fmt: skip
-            fig.update_yaxes(autorange="reversed")  # row 0 on top, as the matrix is written
-            figs.append((name, _layout(fig, f"{name}.grad", "column", "row")))
+            fig.update_yaxes(autorange="reversed", dtick=1)  # row 0 on top, as written
+            fig.update_xaxes(dtick=1)
+            figs.append((f"{name}.grad", _layout(fig, f"{name}.grad", "column", "row")))
             continue
         values = flat(grad)
         labels = [f"{name}[{i}]" for i in range(len(values))] if len(values) > 1 else [name]
-        fig = go.Figure(go.Bar(x=labels, y=values, text=[f"{v:.4g}" for v in values],
-                               textposition="auto"))  # fmt: skip
-        figs.append((name, _layout(fig, f"{name}.grad", "", "gradient")))
+        bars.add_trace(go.Bar(x=labels, y=values, name=f"{name}.grad", textposition="outside",
+                              cliponaxis=False,
+                              text=[f"{v:.4g}" for v in values]))  # fmt: skip
+    if bars.data:
+        bars.update_layout(showlegend=len(bars.data) > 1)
+        figs.insert(0, ("gradients", _layout(bars, ".grad of each parameter", "", "gradient")))
     return figs
 
 
@@ -79,6 +89,7 @@ def history_figures(history) -> list[Any]:
     loss = go.Figure(go.Scatter(x=numbers, y=[_number(i.value) for i in history],
                                 mode="lines+markers", name=history[0].output))  # fmt: skip
     figs = [_layout(loss, f"{history[0].output} per backward call", "backward call", "value")]
+    loss.update_xaxes(dtick=1)  # calls are whole numbers
     params = go.Figure()
     names = [n for n, _ in history[0].leaves]
     for name in names:
@@ -88,6 +99,7 @@ def history_figures(history) -> list[Any]:
             params.add_trace(go.Scatter(x=numbers, y=[s[k] for s in series],
                                         mode="lines+markers", name=label))  # fmt: skip
     if params.data:
+        params.update_xaxes(dtick=1)
         figs.append(_layout(params, "parameters per backward call", "backward call", "value"))
     return figs
 
@@ -120,18 +132,18 @@ def plots_ui(run, shown) -> None:
                   f"there, the gradient autograd wrote into {sym.variable}.grad.")  # fmt: skip
             drawn = True
     grads = {n: t.grad for n, t in run.tensors.items() if t.is_leaf and t.grad is not None}
-    for name, fig in gradient_figures(grads):
-        _show(fig, f"plot-grad-{name}",
-              f"{name}.grad: how much the output changes per unit change of each element "
-              f"of {name} (its sign says which way is up).")  # fmt: skip
+    for title, fig in gradient_figures(grads):
+        _show(fig, f"plot-{title}",
+              "How much the output changes per unit change of each element: the sign says "
+              "which way is uphill, the size how steep.")  # fmt: skip
         drawn = True
     if len(run.history) > 1:
         loss, *params = history_figures(run.history)
         _show(loss, "plot-loss", "The output of every backward call: in training, the loss "
               "going down is the gradient at work.")  # fmt: skip
         for fig in params:
-            _show(fig, "plot-params", "Each parameter after every backward call (what the "
-                  "optimizer stepped, or left alone).")  # fmt: skip
+            _show(fig, "plot-params", "Each parameter's value at every backward call: "
+                  "what the optimizer's steps did to it.")  # fmt: skip
         drawn = True
     if not drawn:
         st.caption("No picture for this program: it has no gradient to plot yet.")
