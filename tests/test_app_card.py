@@ -60,3 +60,26 @@ def test_second_backward_accumulates_with_plus_equals():
     assert "`+=`" in card
     assert f"`{fmt_value(first_grad)}` → `{fmt_value(w.grad.item())}`" in card
     assert leaf_grads(second, write.index)[0][2] == "+="
+
+
+def test_chain_rule_rows_put_formula_then_numbers_then_result():
+    """The Dot step's chain rule reads as three aligned rows: formula, numbers, torch's w.grad."""
+    from app_ui.card import chain_rule_text
+
+    pass_ = engine.run(DEFAULT_PROGRAM).passes[0]
+    dot = next(s for s in pass_.steps if s.op == "DotBackward0")
+    rows = chain_rule_text(dot, "y").splitlines()
+    grad = fmt_value(linear_grads()["w"].tolist())
+    assert rows == [
+        "∂y/∂w = ∂y/∂out · x",
+        "      = 1.0 · [1.0, 2.0, 3.0]",
+        f"      = {grad}",
+    ]
+    assert "**Chain rule**\n```text\n" + "\n".join(rows) in step_markdown(pass_, dot.index)
+
+
+def test_summed_output_is_called_L_in_the_card():
+    """For y.sum() the card names the output L and says what L is."""
+    pass_ = engine.run(PRESETS["x² + 3x"]).passes[0]
+    card = step_markdown(pass_, 0)
+    assert "L = `y.sum()`" in card and "∂L/∂out" in card

@@ -121,3 +121,17 @@ def test_download_png_of_the_current_step(app_page):
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     image = Image.open(io.BytesIO(data))
     assert image.width > 200 and image.height > 200
+
+
+def test_scenario_shows_error_and_guidance_not_a_traceback(app_page):
+    """In Chromium, a pitfall shows the engine's message and its guidance, and no traceback."""
+    from app_ui.scenarios import SCENARIOS
+
+    scenario = SCENARIOS["In-place breaks backward"]
+    app_page.get_by_role("button", name="In-place breaks backward").click()
+    alert = app_page.locator('[data-testid="stAlertContentError"]')
+    alert.filter(has_text="modified by an inplace operation").wait_for(timeout=TIMEOUT)
+    guidance = app_page.locator(".st-key-guidance")
+    guidance.filter(has_text=scenario.guidance).wait_for(timeout=TIMEOUT)
+    assert app_page.locator('[data-testid="stException"]').count() == 0
+    assert "Traceback" not in app_page.locator('[data-testid="stApp"]').inner_text()
