@@ -11,6 +11,7 @@ from engine import graph as g
 from engine.values import fmt_value
 
 NUMERIC_MAX_ELEMENTS = 64  # the engine nudges leaves of at most this many elements
+SYMBOLIC_MAX_NODES = 40  # graph nodes beyond which no textbook derivative is attempted
 AGREE = 1e-3  # float32 autograd against float64 central differences: closer is agreement
 CHECK_CAPTION = (
     "Numeric = (f(x + h) − f(x − h)) / 2h in float64, by re-running the program with one "
@@ -82,7 +83,14 @@ def symbolic_for(source: str, inputs, number: int):
     from engine.symbolic import symbolic_derivative
 
     pass_ = drawable_pass(run_program(source, inputs), number)
-    return symbolic_derivative(pass_.graph) if pass_ is not None else None
+    # A textbook formula is for small maths: a 100-deep sin(sin(...)) is neither readable
+    # nor fast for sympy, and a lone leaf has no function to differentiate.
+    if pass_ is None or not pass_.steps or len(pass_.graph.nodes) > SYMBOLIC_MAX_NODES:
+        return None
+    try:
+        return symbolic_derivative(pass_.graph)
+    except (KeyError, RecursionError, ValueError, TypeError):
+        return None  # an extra check must never take the page down with it
 
 
 def output_name(pass_) -> str:

@@ -1,20 +1,17 @@
 """The teaching layer in AppTest: checks beside autograd, plots, and pitfall scenarios."""
 
 import json
-import sys
 from pathlib import Path
 
 import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
+from app_ui.presets import PRESETS  # app_ui lives beside app.py: pytest's pythonpath is "."
+from app_ui.scenarios import SCENARIOS
 from engine.values import fmt_value
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))  # app_ui lives beside app.py
-from app_ui.presets import PRESETS
-from app_ui.scenarios import SCENARIOS
-
 APP = str(ROOT / "app.py")
 
 
