@@ -36,6 +36,8 @@ def curve(sym: Symbolic, lo: float, hi: float, n: int = 200) -> tuple[list[float
     return xs, ys
 
 
+MAX_OPS = 40  # sympy's simplify grows fast; past this the formula is too long to read anyway
+
 # Elementwise ops and how sympy writes them; binary ones take the operands in slot order.
 def _table(sp):
     return {
@@ -72,23 +74,22 @@ def symbolic_derivative(graph: g.Graph) -> Symbolic | None:
     inputs = _inputs(graph)
     root = inputs.get(graph.output, [None])[0]
     summed = False
-    if root is not None and base_name(graph.node(root).op or "") == "Sum":
+    if root is None:
+        return None  # the output is the leaf itself: nothing to differentiate
+    if base_name(graph.node(root).op or "") == "Sum":
         root, summed = inputs[root][0], True
+    if sum(1 for n in graph.nodes if n.kind == g.OP) > MAX_OPS:
+        return None
     try:
         f = _build(graph, root, inputs, x, leaf.id, _table(sp))
-    except _NotElementwise:
-        return None
-    if f is None or not f.has(x):
-        return None
-    df = sp.simplify(sp.diff(f, x))
-    fn = sp.lambdify(x, df, modules="math")
-    return Symbolic(
-        variable=str(x),
-        function=str(f),
-        derivative=str(df),
-        values=_map(leaf.value, lambda v: float(fn(v))),
-        summed=summed,
-    )
+        if f is None or not f.has(x):
+            return None
+        df = sp.simplify(sp.diff(f, x))
+        fn = sp.lambdify(x, df, modules="math")
+        values = _map(leaf.value, lambda v: float(fn(v)))
+    except (_NotElementwise, ArithmeticError, ValueError, TypeError, RecursionError):
+        return None  # outside what a textbook derivative can show (or undefined at x)
+    return Symbolic(str(x), str(f), str(df), values, summed)
 
 
 class _NotElementwise(Exception):

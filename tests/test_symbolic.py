@@ -54,3 +54,10 @@ def test_curve_samples_the_function():
     xs, ys = curve(sym, 0.0, 4.0, n=5)
     x = torch.tensor(xs)
     assert ys == (x**2 + 3 * x).tolist()
+
+
+def test_lone_leaf_and_deep_graph_give_none():
+    """A lone leaf, or 200 ops deep, gives None instead of raising."""
+    assert symbolic_derivative(engine.run("x = param(2.0)\n").graph) is None
+    deep = "x = param(0.5)\ny = x\nfor i in range(200):\n    y = sin(y)\n"
+    assert symbolic_derivative(engine.run(deep).graph) is None
