@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import subprocess
 import sys
 import time
@@ -19,15 +20,22 @@ GRAPH = {OURS: ".agx-canvas svg", BASELINE: '[data-testid="stGraphVizChart"] svg
 
 
 @contextlib.contextmanager
-def server(script: Path):
-    """`streamlit run script` on a free port; yields (url, seconds since start, proc)."""
+def server(script: Path, run_log: Path | None = None):
+    """`streamlit run script` on a free port; yields (url, time.perf_counter() at start).
+
+    With run_log, the script runs inside timed_app.py, which appends each run's seconds.
+    """
     port = free_port()
+    env = dict(os.environ)
+    if run_log is not None:
+        env.update(BENCH_APP=str(script), BENCH_RUN_LOG=str(run_log))
+        script = ROOT / "bench" / "timed_app.py"
     started = time.perf_counter()
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
