@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -24,6 +25,18 @@ FACTORIES = {
 }  # fmt: skip
 
 
+# In-place random fills (nn.Linear's init): their numbers depend on the dtype they fill.
+# nn.init's functions come through with the tensor as a keyword, and fill it inside.
+RANDOM_FILLS = {"uniform_", "normal_", "bernoulli_", "random_", "exponential_", "cauchy_",
+                "log_normal_", "geometric_", "trunc_normal_", "kaiming_uniform_",
+                "kaiming_normal_", "xavier_uniform_", "xavier_normal_", "orthogonal_",
+                "sparse_"}  # fmt: skip
+
+
+def _is_double(t: object) -> bool:
+    return isinstance(t, torch.Tensor) and t.dtype == torch.float64
+
+
 class _Stop(Exception):
     """Raised by the stand-in backward once the loss value is known: the rest is not needed."""
 
@@ -38,6 +51,19 @@ class _Perturb(TorchFunctionMode):
         self.done = False
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
+        name = func_name(func)
+        kwargs = kwargs or {}
+        target = args[0] if args else kwargs.get("tensor")
+        if name in RANDOM_FILLS and _is_double(target):
+            # Draw in float32, as the real run did, so the seeded numbers are the same ones.
+            narrow = target.detach().float()
+            if args:
+                func(narrow, *args[1:], **kwargs)
+            else:
+                func(**{**kwargs, "tensor": narrow})
+            with torch.no_grad():
+                target.copy_(narrow)
+            return target
         if not self.done and torch.is_grad_enabled():
             # Nudge just before the leaf's first use that autograd records: earlier, an
             # initialiser (nn.Linear's uniform_ under no_grad) would overwrite the nudge.
@@ -46,10 +72,10 @@ class _Perturb(TorchFunctionMode):
                     with torch.no_grad():
                         t.view(-1)[self.element] += self.delta
                     self.done = True
-        out = func(*args, **(kwargs or {}))
+        out = func(*args, **kwargs)
         if (
             isinstance(out, torch.Tensor)
-            and func_name(func) in FACTORIES
+            and name in FACTORIES
             and out.dtype == torch.float32
         ):
             out = out.detach().double().requires_grad_(out.requires_grad)
@@ -79,14 +105,19 @@ def numeric_grads(
         for i in range(leaf.numel()):
             if time.monotonic() > deadline:
                 return out
-            hi = _loss(source, _Perturb(k, i, EPS), execute, limits, inputs)
-            lo = _loss(source, _Perturb(k, i, -EPS), execute, limits, inputs)
+            hi = _loss(source, _Perturb(k, i, EPS), execute, _within(limits, deadline), inputs)
+            lo = _loss(source, _Perturb(k, i, -EPS), execute, _within(limits, deadline), inputs)
             if hi is None or lo is None:
                 break
             grads.append((hi - lo) / (2 * EPS))
         else:
             out[name] = torch.tensor(grads, dtype=torch.float64).reshape(leaf.shape).tolist()
     return out
+
+
+def _within(limits: Limits, deadline: float) -> Limits:
+    """The run's limits with no more time than the check has left: re-runs never overrun it."""
+    return replace(limits, seconds=max(0.0, min(limits.seconds, deadline - time.monotonic())))
 
 
 def _loss(source, mode, execute, limits, inputs) -> float | None:

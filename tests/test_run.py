@@ -243,3 +243,18 @@ def test_inplace_change_error_is_explained():
     assert run.error.line == 5
     assert "modified by an inplace operation" in run.error.message
     assert "write x = x + 1 instead, or clone() it first" in run.error.message
+
+
+def test_numeric_grad_of_module_parameters():
+    """An unseeded nn.Sequential MLP: numeric_grad of every parameter matches its grad."""
+    src = (
+        "import torch\nx = torch.tensor([[1.0, 2.0]])\n"
+        "model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))\n"
+        "loss = ((model(x) - 1.0) ** 2).mean()\nloss.backward()\n"
+    )
+    run = engine.run(src)
+    params = {k: v for k, v in run.tensors.items() if k.startswith("model.")}
+    assert len(params) == 4
+    for report in params.values():
+        numeric = torch.tensor(report.numeric_grad, dtype=torch.float64)
+        assert torch.allclose(numeric, torch.tensor(report.grad, dtype=torch.float64), atol=1e-4)
