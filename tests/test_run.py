@@ -249,7 +249,7 @@ def test_numeric_grad_of_module_parameters():
     """An unseeded nn.Sequential MLP: numeric_grad of every parameter matches its grad."""
     src = (
         "import torch\nx = torch.tensor([[1.0, 2.0]])\n"
-        "model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Tanh(), torch.nn.Linear(3, 1))\n"
+        "nn = torch.nn\nmodel = nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 1))\n"
         "loss = ((model(x) - 1.0) ** 2).mean()\nloss.backward()\n"
     )
     run = engine.run(src)
