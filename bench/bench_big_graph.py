@@ -18,7 +18,7 @@ import engine
 from graphviz_utils import DrawOptions, player_data
 from graphviz_utils.draw import ALL, scene
 from graphviz_utils.frames import State
-from graphviz_utils.layout import graphviz, layout
+from graphviz_utils.layout import graphviz, layout, layout_svg
 
 PROGRAM = """import torch
 x = torch.tensor([1.0, 2.0], requires_grad=True)
@@ -43,6 +43,7 @@ def main() -> int:
 
         def ours(options=options):
             layout.cache_clear()  # cold: as the first time a program is shown
+            layout_svg.cache_clear()
             return player_data(pass_, options)
 
         a, b = compare(ours, baseline, rounds=4, number=1)
