@@ -25,7 +25,7 @@ cross movedim swapaxes narrow select take unique cummax cummin
 # Growing ops: the result can be far larger than the inputs; sized on meta tensors first.
 GROWING = frozenset(
     "matmul mm mv bmm outer inner cat concat concatenate stack hstack vstack repeat tile "
-    "repeat_interleave diag broadcast_to linear kron".split()
+    "repeat_interleave diag broadcast_to linear kron cdist index_select".split()
 )
 
 # Factories: sized with device="meta" before anything is allocated.

@@ -176,6 +176,7 @@ class _Interpreter:
         self.loops = 0
         self.deadline = time.monotonic() + limits.seconds
         self.live = guards.LiveElements(limits)
+        self.memory = guards.MemoryBudget(limits)
         self.tensor_names: dict[str, None] = {}
         self.backward_called = False
         self.math_style = True
@@ -305,6 +306,7 @@ class _Interpreter:
     def _tick(self) -> None:
         if time.monotonic() > self.deadline:
             raise LimitExceeded(f"run time is over the limit of {self.limits.seconds:g} seconds")
+        self.memory.check()
 
     def _count_loop(self) -> None:
         self.loops += 1
@@ -381,7 +383,7 @@ class _Interpreter:
             self._setattr(obj, target.attr, self._binop(op, current, self._eval(node.value)))
         else:
             obj, index = self._eval(target.value), self._eval(target.slice)
-            current = obj[index]
+            current = self._index(obj, index)
             obj[index] = self._binop(op, current, self._eval(node.value))
 
     def _exec_For(self, node: ast.For) -> None:
@@ -743,6 +745,8 @@ class _Interpreter:
     def _pow(self, base: Any, exp: Any, *mod: Any) -> Any:
         if not mod:
             guards.check_python_binop(operator.pow, base, exp, self.limits.tensor_elements)
+        else:
+            guards.check_modular_pow(exp, mod[0])
         return pow(base, exp, *mod)
 
     # ----- text ------------------------------------------------------------------------
@@ -850,9 +854,15 @@ class _Interpreter:
 
     def _eval_Subscript(self, node: ast.Subscript) -> Any:
         value = self._eval(node.value)
-        result = value[self._eval(node.slice)]
+        result = self._index(value, self._eval(node.slice))
         self.live.track(result)
         return result
+
+    def _index(self, value: Any, index: Any) -> Any:
+        """`value[index]`; a tensor's fancy index (`a[i]`, i of a million) is sized first."""
+        if isinstance(value, torch.Tensor) and guards.is_advanced_index(index):
+            self.live.admit(guards.meta_numel(operator.getitem, (value, index), {}))
+        return value[index]
 
     def _eval_Slice(self, node: ast.Slice) -> slice:
         parts = (node.lower, node.upper, node.step)
@@ -956,6 +966,10 @@ class _Interpreter:
             raise Refused("calling a grad_fn is not allowed")
         if isinstance(fn, type) and fn not in PLAIN_BUILTINS.values():
             raise Refused(f"calling {fn.__name__} is not allowed")
+        if not any(fn is b for b in self.builtins.values()):  # torch.tensor(c): sized first
+            for arg in (*args, *kwargs.values()):
+                if isinstance(arg, (list, tuple)):
+                    self.live.admit(guards.nested_numel(arg))
         self.call_node = node
         result = fn(*args, **kwargs)
         self.live.track(result)

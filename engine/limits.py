@@ -17,3 +17,6 @@ class Limits:
     seconds: float = 5.0
     print_chars: int = 100_000
     layout_seconds: float = 10.0
+    # What a run may add to the process's resident memory: Python strings and lists are
+    # not tensors, so only this catches ten thousand one-megabyte strings.
+    memory_mb: int = 1_000

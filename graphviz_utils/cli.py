@@ -86,17 +86,23 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _read(file: str) -> str:
+    # Bytes that are not UTF-8 are a bad program (exit 1, a SyntaxError at their line and
+    # column), not bad usage: decode them as U+FFFD and let the engine say where they are.
     if file == "-":
-        return sys.stdin.read()
+        if not hasattr(sys.stdin, "buffer"):  # a text stream (tests, embedding): already str
+            return sys.stdin.read()
+        return sys.stdin.buffer.read().decode("utf-8", "replace")
     try:
-        return Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {file}: {getattr(exc, 'strerror', None) or exc}") from None
+        return Path(file).read_bytes().decode("utf-8", "replace")
+    except OSError as exc:
+        raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
 
 
 def _run_program(source: str):
     import engine  # lazy: `--help` and usage errors stay fast
 
+    if not source.strip():  # a run that does nothing is a mistake worth exit 1
+        return engine.Run(ok=False, error=engine.ErrorInfo("EmptyProgram", "the program is empty"))
     return engine.run(source)
 
 
