@@ -88,6 +88,7 @@
     var bFit = button("fit", "Reset zoom (0)");
     var bFull = button("fullscreen", "Full screen (f)");
     var stage = el("div", { "class": "agx-stage", "data-role": "stage" });
+    stage.style.overflow = "hidden"; // even without player.css, a zoomed picture stays inside
     var canvas = el("div", { "class": "agx-canvas" });
     canvas.innerHTML = data.svg || "";
     stage.appendChild(canvas);
@@ -284,6 +285,7 @@
         redraw(k);
       }
       var cur = frames[k] || {};
+      follow(cur.node || (frames[1] || {}).node);
       if (animate !== false) (cur.travel || []).forEach(function (p) { travel(p[0]); });
       index = k;
       counter.textContent = "step " + k + " / " + last;
@@ -351,11 +353,29 @@
 
     // Zoom (wheel, around the pointer) and pan (drag) for graphs too big to read at once.
     var view = { x: 0, y: 0, s: 1 };
+    var following = true; // the camera follows the active node until the user zooms or pans
     function applyView() { canvas.style.transform = "translate(" + view.x + "px," + view.y + "px) scale(" + view.s + ")"; }
-    function fit() { view = { x: 0, y: 0, s: 1 }; applyView(); }
-    bFit.addEventListener("click", fit);
+    function fit() { view = { x: 0, y: 0, s: 1 }; following = true; applyView(); follow(frames[index] && frames[index].node); }
+    function manual() { following = false; }
+    // A graph whose text would be drawn under 8 px high is too small to read on a projector:
+    // centre the active node at natural size instead. (No CSS transition: Chromium keeps a
+    // blurred raster while a transform animates. Laying the picture out at natural size
+    // instead, or zooming through the viewBox, is far slower on big graphs.)
+    function follow(nodeId) {
+      var target = following && byId(nodeId);
+      if (!target || !stage.clientWidth) return;
+      var fitted = Math.min(stage.clientWidth / natural.w, stage.clientHeight / natural.h);
+      if (!(fontSize * 4 / 3 * fitted < 8)) return;
+      var r = target.getBoundingClientRect(), st = stage.getBoundingClientRect();
+      var cx = (r.left + r.width / 2 - st.left - view.x) / view.s;
+      var cy = (r.top + r.height / 2 - st.top - view.y) / view.s;
+      var s = Math.min(40, 1 / fitted);
+      view = { s: s, x: st.width / 2 - s * cx, y: st.height / 2 - s * cy };
+      applyView();
+    }
     stage.addEventListener("wheel", function (e) {
       e.preventDefault();
+      manual();
       var r = stage.getBoundingClientRect();
       var px = e.clientX - r.left, py = e.clientY - r.top;
       var s = Math.max(0.2, Math.min(40, view.s * Math.exp(-e.deltaY * 0.0015)));
@@ -372,6 +392,7 @@
     });
     stage.addEventListener("pointermove", function (e) {
       if (!drag) return;
+      if (Math.abs(e.clientX - drag.x - view.x) + Math.abs(e.clientY - drag.y - view.y) > 3) manual();
       view.x = e.clientX - drag.x;
       view.y = e.clientY - drag.y;
       applyView();
@@ -393,11 +414,13 @@
       var winH = window.innerHeight || 800;
       if (isFull()) {
         stage.style.height = (winH - bar.offsetHeight - caption.offsetHeight) + "px";
+        applyView();
         return;
       }
       var w = stage.clientWidth || natural.w;
       var h = natural.h * Math.min(1, w / natural.w);
       stage.style.height = Math.round(Math.min(h, winH * 0.78)) + "px";
+      applyView();
     }
     size();
     if (typeof ResizeObserver === "function") new ResizeObserver(size).observe(stage);

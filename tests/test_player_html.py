@@ -227,3 +227,47 @@ TOKEN_OFF_PATH_JS = """edge => {
     best = Math.min(best, Math.hypot(p.x - x, p.y - y)); }
   return [x + ',' + y, best];
 }"""
+
+
+CHAIN = """import torch
+x = torch.tensor([1.0, 2.0], requires_grad=True)
+y = x
+for i in range(150):
+    y = torch.tanh(y * 1.01)
+"""
+
+# Where the active node is drawn, and where the stage is, in page pixels.
+ACTIVE_JS = """() => { const p = document.querySelector('[data-role=player]');
+  const frames = JSON.parse(document.getElementById('player-data').textContent).frames;
+  const node = frames[Number(p.dataset.frame)].node || frames[1].node;  // before: the first
+  const n = document.getElementById(node).getBoundingClientRect();
+  const s = p.querySelector('[data-role=stage]').getBoundingClientRect();
+  return {cx: n.x + n.width / 2, cy: n.y + n.height / 2, h: n.height,
+          left: s.left, right: s.right, top: s.top, bottom: s.bottom}; }"""
+
+
+@pytest.mark.browser
+def test_big_graph_keeps_the_active_node_readable_in_view(browser, tmp_path):
+    """On a graph too big to read whole, each step centres its active node at a readable size."""
+    run = engine.run(CHAIN)
+    assert run.ok, run.error
+    path = tmp_path / "chain.html"
+    export(run.passes[-1], path)
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    page.goto(path.as_uri())
+    for key in ("ArrowRight", "End", "Home", "ArrowRight"):
+        page.keyboard.press(key)
+        at = page.evaluate(ACTIVE_JS)
+        assert at["left"] < at["cx"] < at["right"] and at["top"] < at["cy"] < at["bottom"], at
+        assert at["h"] >= 40, at  # an op ellipse at its natural size, not a speck
+    page.close()
+
+
+@pytest.mark.browser
+def test_small_graph_is_shown_whole(lesson, browser, tmp_path):
+    """A graph that fits is never zoomed: stepping leaves the picture as it was laid out."""
+    page = _open(browser, tmp_path, lesson)
+    page.keyboard.press("End")
+    transform = page.evaluate("getComputedStyle(document.querySelector('.agx-canvas')).transform")
+    assert transform in ("none", "matrix(1, 0, 0, 1, 0, 0)")
+    page.close()
