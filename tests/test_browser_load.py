@@ -21,8 +21,8 @@ from conftest import ARTIFACTS, wait_script_done
 
 pytestmark = pytest.mark.browser
 
-SESSIONS = 20
-ROUNDS = 2
+SESSIONS = int(os.environ.get("LOAD_SESSIONS", "20"))  # LOAD_SESSIONS=1 gives the baseline
+ROUNDS = int(os.environ.get("LOAD_ROUNDS", "2"))
 GRAPH_TIMEOUT = 90.0  # one edit waiting longer than this counts as an error
 EDITOR = '[data-testid="stTextArea"] textarea'
 
