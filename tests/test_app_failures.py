@@ -36,6 +36,7 @@ def still_usable(at: AppTest, tag: str) -> None:
     assert "could not be drawn" not in messages(at)
     assert [e.value for e in at.error] == []
     assert any(".grad" in m.value for m in at.markdown)
+    assert len(at.get("download_button")) == 5
 
 
 @pytest.fixture
@@ -52,6 +53,7 @@ def test_dot_missing_says_so_and_recovers(at, monkeypatch, tmp_path):
     assert not at.exception
     assert "not installed" in messages(at)
     assert any(".grad" in m.value for m in at.markdown), "the step card still explains"
+    assert at.get("download_button") == [], "no download is offered that would fail"
     monkeypatch.undo()
     still_usable(at, "dot-missing")
 
