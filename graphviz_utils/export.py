@@ -19,6 +19,7 @@ from .draw import BLANK, Scene, options_for, scene
 from .frames import frame_index, state_at
 from .layout import layout_svg, render_pinned
 from .options import DrawOptions
+from .themes import Theme
 
 if TYPE_CHECKING:  # Pillow is imported when a GIF is made: the app's first paint needs none
     from PIL import Image, ImageFont
@@ -92,7 +93,8 @@ def gif(sc: Scene, dpi: float = GIF_DPI) -> bytes:
     with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 2)) as pool:
         pngs = list(pool.map(lambda i: render_frame(sc, i, "png", dpi), range(len(sc.frames))))
     images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
-    captioned = _shared_palette(_with_captions(images, [f.caption for f in sc.frames], sc, dpi))
+    captions = [f.caption for f in sc.frames]
+    captioned = _shared_palette(_with_captions(images, captions, sc, dpi), sc.theme)
     durations = [STEP_MS] * len(captioned)
     durations[0] = HOLD_MS
     durations[-1] = LAST_MS if len(captioned) > 1 else HOLD_MS
@@ -103,19 +105,28 @@ def gif(sc: Scene, dpi: float = GIF_DPI) -> bytes:
     return out.getvalue()
 
 
-def _shared_palette(frames: list[Image.Image]) -> list[Image.Image]:
-    """One palette for every frame, from a small sample of them all: pale fills survive, and
-    it is far faster than Pillow's per-frame median cut on large frames."""
+def _shared_palette(frames: list[Image.Image], theme: Theme) -> list[Image.Image]:
+    """One palette for every frame: the theme's own colours exactly (thin coloured lines such
+    as done edges would otherwise fade to grey), the rest from a small sample of all frames.
+    Far faster than Pillow's per-frame median cut on large frames."""
     from PIL import Image
 
+    exact = sorted({_rgb(v) for v in asdict(theme).values() if isinstance(v, str) and
+                    v.startswith("#")})  # fmt: skip
     thumbs = [im.resize((max(1, im.width // 4), max(1, im.height // 4))) for im in frames]
     sample = Image.new("RGB", (thumbs[0].width, sum(t.height for t in thumbs)))
     y = 0
     for t in thumbs:
         sample.paste(t, (0, y))
         y += t.height
-    palette = sample.quantize(255)
+    rest = sample.quantize(256 - len(exact)).getpalette()[: 3 * (256 - len(exact))]
+    palette = Image.new("P", (1, 1))
+    palette.putpalette([c for rgb in exact for c in rgb] + rest)
     return [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in frames]
+
+
+def _rgb(colour: str) -> tuple[int, int, int]:
+    return tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5))  # type: ignore[return-value]
 
 
 def _with_captions(images: list[Image.Image], captions: list[str], sc: Scene, dpi: float):

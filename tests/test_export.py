@@ -13,6 +13,7 @@ import engine
 from graphviz_utils import DrawOptions, export
 from graphviz_utils.draw import scene
 from graphviz_utils.export import HOLD_MS, LAST_MS, STEP_MS, frame_source, render_frame
+from graphviz_utils.themes import get_theme
 
 LESSON = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -146,3 +147,13 @@ def test_graph_over_the_node_limit_is_summarised(lesson):
     hidden = len(lesson.graph.nodes) - 2  # two drawn, and the node standing for the rest
     assert f"Collapsed: the middle of the graph ({hidden} nodes" in svg
     assert re.search(r"… \d+ more ops …", svg)
+
+
+def test_gif_keeps_the_theme_colours_exactly(lesson):
+    """The last GIF frame draws done edges and .grad text in the theme's exact colours."""
+    image = Image.open(io.BytesIO(export(lesson, "gif")))
+    image.seek(image.n_frames - 1)
+    used = {rgb for _, rgb in image.convert("RGB").getcolors(1 << 16)}
+    theme = get_theme("light")
+    for colour in (theme.done, theme.grad, theme.active):
+        assert tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5)) in used, colour
