@@ -8,7 +8,7 @@ import os
 import re
 import textwrap
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,6 +20,7 @@ from .frames import frame_index, state_at
 from .layout import layout_svg, render_pinned
 from .options import DrawOptions
 from .themes import Theme
+from .view import COLLAPSED_NODES
 
 if TYPE_CHECKING:  # Pillow is imported when a GIF is made: the app's first paint needs none
     from PIL import Image, ImageFont
@@ -27,6 +28,7 @@ if TYPE_CHECKING:  # Pillow is imported when a GIF is made: the app's first pain
 FORMATS = ("svg", "png", "pdf", "gif", "html")
 PNG_DPI = 144  # twice the 72 dpi of a plain render: crisp on high-density screens and slides
 GIF_DPI = 96
+MAX_PIXELS = 60e6  # a PNG or GIF frame larger than this is drawn collapsed
 GIF_MAX_FRAMES = 150  # each frame is one Graphviz render; beyond this the HTML player is the way
 HOLD_MS, STEP_MS, LAST_MS = 2000, 1200, 3500  # a pause on the first and last frames
 HERE = Path(__file__).resolve().parent
@@ -45,16 +47,29 @@ def export(
     fmt, path = _format_of(path_or_format)
     if dpi is not None and not 10 <= dpi <= 1200:
         raise ValueError(f"dpi {dpi!r} is out of range: choose 10..1200")
+    dpi = dpi or (GIF_DPI if fmt == "gif" else PNG_DPI)
     sc = scene(pass_or_graph, options_for(options, theme))
+    if fmt in ("png", "gif") and _pixels(sc, dpi) > MAX_PIXELS:
+        # Cairo takes many seconds on a bitmap this big, and nobody can read it: draw about
+        # one screen's worth instead (the picture's note says what was collapsed).
+        sc = scene(pass_or_graph, replace(sc.options, collapse=True))
     if fmt == "gif":
-        data = gif(sc, dpi or GIF_DPI)
+        data = gif(sc, dpi)
     elif fmt == "html":
         data = html(player_data_of(sc, start=step))
     else:
-        data = render_frame(sc, frame_index(step, sc.frames), fmt, dpi or PNG_DPI)
+        data = render_frame(sc, frame_index(step, sc.frames), fmt, dpi)
     if path is not None:
         path.write_bytes(data)
     return data
+
+
+def _pixels(sc: Scene, dpi: float) -> float:
+    """How many pixels the scene's one layout would make as a bitmap at `dpi`."""
+    if sc.options.collapse or len(sc.view.nodes) <= COLLAPSED_NODES:
+        return 0.0  # nothing more to collapse
+    _, _, width, height = (float(v) for v in sc.layout().bb.split(","))
+    return width * height * (dpi / 72) ** 2
 
 
 def _format_of(path_or_format: str | Path) -> tuple[str, Path | None]:

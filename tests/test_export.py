@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import re
+import sys
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -157,3 +158,15 @@ def test_gif_keeps_the_theme_colours_exactly(lesson):
     theme = get_theme("light")
     for colour in (theme.done, theme.grad, theme.active):
         assert tuple(int(colour[i : i + 2], 16) for i in (1, 3, 5)) in used, colour
+
+
+def test_huge_bitmap_is_drawn_collapsed(monkeypatch):
+    """A PNG past MAX_PIXELS is drawn collapsed (smaller), not left to Cairo for minutes."""
+    ex = sys.modules["graphviz_utils.export"]  # the package's `export` is the function
+    run = engine.run("x = param([1.0, 2.0])\ny = x\nfor i in range(40):\n    y = tanh(y * 1.01)\n")
+    assert run.ok, run.error
+    monkeypatch.setattr(ex, "MAX_PIXELS", float("inf"))
+    whole = Image.open(io.BytesIO(export(run.passes[-1], "png", dpi=20)))
+    monkeypatch.setattr(ex, "MAX_PIXELS", 0.0)
+    collapsed = Image.open(io.BytesIO(export(run.passes[-1], "png", dpi=20)))
+    assert collapsed.height < whole.height * 0.8, (collapsed.size, whole.size)
