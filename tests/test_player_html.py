@@ -271,3 +271,25 @@ def test_small_graph_is_shown_whole(lesson, browser, tmp_path):
     transform = page.evaluate("getComputedStyle(document.querySelector('.agx-canvas')).transform")
     assert transform in ("none", "matrix(1, 0, 0, 1, 0, 0)")
     page.close()
+
+
+@pytest.mark.browser
+def test_two_players_on_a_page_keep_their_own_keys(lesson, browser):
+    """→ steps only the player that has focus; the other stays where it was."""
+    data = player_data(lesson)
+    js = __import__("graphviz_utils").__path__[0] + "/player.js"
+    page = browser.new_page()
+    page.set_content("<div id=a></div><div id=b></div>")
+    page.add_script_tag(path=js)
+    page.evaluate(
+        """data => { mountPlayer(document.getElementById('a'), data, null);
+                     mountPlayer(document.getElementById('b'), data, null); }""",
+        data,
+    )
+    page.locator("#b [data-role=player]").focus()
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")
+    total = len(lesson.steps)
+    assert page.locator("#a [data-role=counter]").inner_text() == f"step 0 / {total}"
+    assert page.locator("#b [data-role=counter]").inner_text() == f"step 2 / {total}"
+    page.close()
