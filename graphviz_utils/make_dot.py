@@ -75,7 +75,7 @@ def _lean_digraph(graph: g.Graph, saved: bool, chars: int) -> graphviz.Digraph:
         if saved and node.saved:
             text += "".join("\n" + _saved_line(s, chars) for s in node.saved)
         label = dot_quote(text).replace("\n", "\\n")  # DOT's own line break
-        lines.append(f"\t{node.id} [{kind_attrs(t, node.kind)} label={label}]\n")
+        lines.append(f"\t{node.id} [{kind_attrs(t, node.kind, boxes=True)} label={label}]\n")
     for e in graph.edges:
         lines.append(f"\t{e.src} -> {e.dst}{EDGE_STYLE.get(e.kind, '')}\n")
     return dot
