@@ -45,6 +45,7 @@ class Scene:
 
     def __post_init__(self) -> None:
         self.theme = get_theme(self.options.theme)
+        self.label_key = "xlabel" if crowded(self.view) else "label"
 
     def state(self, step: int | None) -> State:
         return state_at(self.frames, frame_index(step, self.frames))
@@ -117,6 +118,10 @@ def _digraph(sc: Scene, state: State, hidden: str, pinned: Layout | None) -> gra
              penwidth=pen, margin="0.12,0.06")  # fmt: skip
     dot.attr("edge", fontname=t.font, fontsize=f"{fs * 0.9:g}", color=t.text,
              fontcolor=t.text, penwidth=pen, arrowsize=f"{0.7 + t.pen / 6:.2f}")  # fmt: skip
+    if sc.label_key == "xlabel":
+        # Many edges leave one node: dot's ranked edge labels and full network simplex took
+        # a minute on 160 nodes. Outside labels and a bounded simplex take a fraction of a second.
+        dot.attr("graph", forcelabels="true", nslimit="2", nslimit1="2")
     if pinned is not None:
         dot.attr("graph", bb=pinned.bb)
     # Lines are written directly: graphviz's own quoting re-scans every long HTML label,
@@ -134,7 +139,7 @@ def _digraph(sc: Scene, state: State, hidden: str, pinned: Layout | None) -> gra
             pos, lp = pinned.edges[edge.id]
             attrs["pos"] = pos
             if lp:
-                attrs["lp"] = lp
+                attrs["xlp" if sc.label_key == "xlabel" else "lp"] = lp
         lines.append(f"\t{edge.src} -> {edge.dst} [{_attr_list(attrs)}]\n")
     if o.legend:
         attrs = {"id": "legend", "shape": "plaintext", "label": _legend(sc)}
@@ -266,14 +271,25 @@ def _edge_attrs(sc: Scene, edge, state: State, hidden: str) -> dict[str, str]:
     room = sc.edge_room.get(edge.id)
     if edge.id in state.travel:
         attrs.update(color=t.travel, fontcolor=t.travel, penwidth=f"{t.pen * 2.6:g}")
-        attrs["label"] = _edge_label(state.travel[edge.id])
+        attrs[sc.label_key] = _edge_label(state.travel[edge.id])
     elif edge.id in state.done:
         attrs.update(color=t.done, fontcolor=t.done, penwidth=f"{t.pen * 1.6:g}")
-        attrs["label"] = _edge_label(state.done[edge.id])
+        attrs[sc.label_key] = _edge_label(state.done[edge.id])
     elif room is not None and hidden != BLANK:
-        attrs["label"] = _edge_label(room)
+        attrs[sc.label_key] = _edge_label(room)
         attrs["fontcolor"] = t.done if hidden == ALL else t.background
     return attrs
+
+
+FAN_OUT = 6  # edges leaving one node beyond which dot's edge labels get very slow
+
+
+def crowded(view: View) -> bool:
+    """True when one node feeds many others (a tensor reused in a loop)."""
+    out: dict[str, int] = {}
+    for e in view.edges:
+        out[e.src] = out.get(e.src, 0) + 1
+    return max(out.values(), default=0) > FAN_OUT
 
 
 def _edge_label(text: str) -> str:

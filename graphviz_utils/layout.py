@@ -52,7 +52,7 @@ def layout(source: str, timeout: float = 10.0) -> Layout:
             nodes[obj["id"]] = (obj["pos"], float(obj["width"]), float(obj["height"]))
     for edge in data.get("edges", []):
         if "pos" in edge and "id" in edge:
-            edges[edge["id"]] = (edge["pos"], edge.get("lp"))
+            edges[edge["id"]] = (edge["pos"], edge.get("lp") or edge.get("xlp"))
     return Layout(data["bb"], nodes, edges)
 
 

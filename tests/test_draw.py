@@ -142,3 +142,22 @@ def test_not_a_graph_is_a_type_error():
     """Anything but a Graph or Pass is refused with its type."""
     with pytest.raises(TypeError, match="not str"):
         to_digraph("y = x")
+
+
+def test_fan_out_graph_uses_outside_labels_and_lays_out():
+    """A leaf reused by 40 ops gets outside edge labels, so dot lays it out within the limit."""
+    from graphviz_utils.draw import scene
+
+    run = engine.run("x = param(0.5)\ny = x\nfor i in range(40):\n    y = sin(y)*0.9 + x\n")
+    sc = scene(run.passes[-1], DrawOptions(layout_seconds=5))
+    assert sc.label_key == "xlabel"
+    assert "xlabel=" in sc.digraph(sc.state(3)).source
+    assert sc.layout().edges  # raised LayoutError (timeout) before outside labels
+
+
+def test_small_graph_keeps_edge_labels():
+    """The lesson's model keeps ordinary edge labels (placed by dot beside each edge)."""
+    from graphviz_utils.draw import scene
+
+    run = engine.run("x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\ny = w·x + 1.0\n")
+    assert scene(run.passes[-1], DrawOptions()).label_key == "label"
