@@ -1,7 +1,8 @@
 """The backward player: graphviz_utils' player.js inside a Streamlit components-v2 element.
 
-Playing runs in the browser (no server round trip per frame); only the step shown goes back
-to Python, as the component's `step` state, for the step card, the URL and the downloads.
+Playing runs in the browser with no server round trip; the step shown goes back to Python,
+as the component's `step` state, when play stops or the user steps by hand, for the step
+card, the URL and the downloads.
 """
 
 from __future__ import annotations
@@ -33,16 +34,19 @@ export default function (component) {
     if (step !== sent) { sent = step; setStateValue('step', step); }
   };
   host.__player = mountPlayer(host, data, send);
-  // player.js reports once when play stops (a standalone page has no server). Here the step
-  // card beside the graph should follow every step while it plays, so watch the frame shown:
-  // one small state update per step, never per animation frame.
+  // player.js reports once when play stops. Stepping by hand (buttons, keys) should move the
+  // step card at once, so watch the frame shown; while playing, the player's own caption
+  // explains each step and nothing goes to the server until play stops (no round trips,
+  // no reruns stealing frames from the animation).
   const stepAt = (k) => {
     const f = (data.frames || [])[k];
     return f && f.step !== null && f.step !== undefined ? f.step : -1;
   };
   const shown = host.querySelector('[data-role=player]');
   if (!shown) return;
-  host.__observer = new MutationObserver(() => send(stepAt(Number(shown.dataset.frame))));
+  host.__observer = new MutationObserver(() => {
+    if (!shown.classList.contains('agx-playing')) send(stepAt(Number(shown.dataset.frame)));
+  });
   host.__observer.observe(shown, { attributes: true, attributeFilter: ['data-frame'] });
 }
 """
