@@ -145,8 +145,53 @@ def _probe(call: Callable[[], Any]) -> int | None:
     return result.numel() if isinstance(result, torch.Tensor) else None
 
 
+MATMULS = {"matmul", "mm", "mv", "bmm", "__matmul__", "__rmatmul__"}
+
+
+def matmul_numel(a: Any, b: Any) -> int | None:
+    """torch.matmul's result size from the shapes alone (None when the shapes don't fit).
+
+    Shape arithmetic, not a meta-tensor probe: the first matmul on the meta device makes
+    torch load its meta kernels, which cost the app's first run about 0.7 s.
+    """
+    if not (isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor)):
+        return None
+    sa, sb = list(a.shape), list(b.shape)
+    if not sa or not sb:
+        return None
+    rows = [] if len(sa) == 1 else [sa[-2]]
+    cols = [] if len(sb) == 1 else [sb[-1]]
+    inner_b = sb[0] if len(sb) == 1 else sb[-2]
+    if sa[-1] != inner_b:
+        return None
+    batch = broadcast_shape(sa[:-2], sb[:-2])
+    return None if batch is None else math.prod([*batch, *rows, *cols])
+
+
+def broadcast_shape(*shapes) -> list[int] | None:
+    """NumPy-style broadcasting of shapes, or None when they don't broadcast.
+
+    By hand: torch.broadcast_shapes imports torch.fx's symbolic shapes and sympy (about
+    0.8 s on a run's first use).
+    """
+    out: list[int] = []
+    for shape in shapes:
+        shape = list(shape)
+        if len(shape) > len(out):
+            out = [1] * (len(shape) - len(out)) + out
+        for i, d in enumerate(shape, start=len(out) - len(shape)):
+            if out[i] == 1:
+                out[i] = d
+            elif d not in (1, out[i]):
+                return None
+    return out
+
+
 def meta_numel(fn: Callable, args: tuple, kwargs: dict) -> int | None:
     """The result size of `fn` computed on meta tensors (no data), or None if unknown."""
+    name = getattr(fn, "__name__", "")
+    if name in MATMULS and len(args) == 2 and not kwargs:
+        return matmul_numel(*args)
     meta_args = [_to_meta(a) for a in args]
     meta_kwargs = {k: _to_meta(v) for k, v in kwargs.items()}
     return _probe(lambda: fn(*meta_args, **meta_kwargs))
@@ -159,6 +204,8 @@ def factory_numel(fn: Callable, args: tuple, kwargs: dict) -> int | None:
 
 def method_numel(tensor: torch.Tensor, name: str, args: tuple, kwargs: dict) -> int | None:
     """The result size of `tensor.name(*args)`, computed on a meta copy of the tensor."""
+    if name in MATMULS and len(args) == 1 and not kwargs:
+        return matmul_numel(tensor, args[0])
     meta = _to_meta(tensor)
     return meta_numel(getattr(meta, name), args, kwargs)
 
@@ -168,10 +215,8 @@ def broadcast_numel(values: Any) -> int | None:
     shapes = [v.shape for v in values if isinstance(v, torch.Tensor)]
     if len(shapes) < 2:
         return None
-    try:
-        return torch.broadcast_shapes(*shapes).numel()
-    except Exception:  # noqa: BLE001 - an estimate that fails just means no estimate
-        return None
+    shape = broadcast_shape(*shapes)
+    return None if shape is None else math.prod(shape)
 
 
 class LiveElements:

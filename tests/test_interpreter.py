@@ -935,3 +935,31 @@ def test_str_format_fields_use_the_allow_list():
     assert run.stdout == "torch.Size([1]) torch.float32\n"
     run = execute('import torch\nx = torch.ones(1)\nprint("{0.numpy}".format(x))\n')
     assert run.error.type == "NotAllowed" and "'numpy'" in run.error.message
+
+
+def test_size_checks_do_not_load_sympy():
+    """Sizing a matmul and a broadcast is shape arithmetic: torch's symbolic shapes stay unloaded."""
+    code = (
+        "import sys, engine\n"
+        "engine.run('x = [1.0, 2.0]\\nw = param([0.5, 0.5])\\ny = w·x + x * w\\n')\n"
+        "print('sympy' in sys.modules, 'torch.fx.experimental.symbolic_shapes' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert out.stdout.split() == ["False", "False"], out.stderr
+
+
+def test_matmul_size_from_shapes_matches_torch():
+    """matmul_numel's shape arithmetic gives torch.matmul's result size, or None for a mismatch."""
+    from engine.interpreter_guards import matmul_numel
+
+    cases = [
+        ((3,), (3,)),
+        ((2, 3), (3, 4)),
+        ((3,), (3, 4)),
+        ((2, 3), (3,)),
+        ((5, 1, 2, 3), (7, 3, 4)),
+    ]
+    for a, b in cases:
+        ta, tb = torch.empty(a), torch.empty(b)
+        assert matmul_numel(ta, tb) == torch.matmul(ta, tb).numel()
+    assert matmul_numel(torch.empty(2, 3), torch.empty(4, 5)) is None
