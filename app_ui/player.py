@@ -38,14 +38,10 @@ export default function (component) {
   // step card at once, so watch the frame shown; while playing, the player's own caption
   // explains each step and nothing goes to the server until play stops (no round trips,
   // no reruns stealing frames from the animation).
-  const stepAt = (k) => {
-    const f = (data.frames || [])[k];
-    return f && f.step !== null && f.step !== undefined ? f.step : -1;
-  };
   const shown = host.querySelector('[data-role=player]');
   if (!shown) return;
   host.__observer = new MutationObserver(() => {
-    if (!shown.classList.contains('agx-playing')) send(stepAt(Number(shown.dataset.frame)));
+    if (!shown.classList.contains('agx-playing')) send(Number(shown.dataset.step));
   });
   host.__observer.observe(shown, { attributes: true, attributeFilter: ['data-frame'] });
 }
@@ -87,7 +83,8 @@ def show_player(payload: dict | None, shown: tuple, step: int, *, stale: bool) -
     # The start step stays what it was when this graph was first shown: then `data` is the
     # same on every rerun the player causes, and the big SVG is not sent to the browser again.
     start = st.session_state.setdefault("player_start", {}).setdefault(key, step)
-    data = {**payload, "start": start, "key": key, "stale": stale}
+    # The step card explains a paused step: the player's caption shows only while playing.
+    data = {**payload, "start": start, "key": key, "stale": stale, "caption": "playing"}
     result = PLAYER(
         key=f"player-{key}",
         data=data,

@@ -77,6 +77,8 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--fold-accumulate", action="store_true",
                         help="draw AccumulateGrad inside its leaf")  # fmt: skip
     render.add_argument("--transparent", action="store_true", help="no background fill")
+    render.add_argument("--forward", action="store_true",
+                        help="html: play the forward pass before the backward one")  # fmt: skip
     render.set_defaults(func=_render_command)
 
     app = sub.add_parser("app", help="start the Streamlit app")
@@ -160,6 +162,7 @@ def _render_command(args: argparse.Namespace) -> int:
         direction=args.direction,
         fold_accumulate=args.fold_accumulate,
         transparent=args.transparent,
+        forward=args.forward,
     )
     try:
         export(target, args.output, step=args.step, dpi=args.dpi, options=options)

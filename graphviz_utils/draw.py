@@ -11,7 +11,16 @@ import graphviz
 from engine import graph as g
 from engine.values import fmt_shape, fmt_value
 
-from .frames import Frame, State, build_frames, frame_index, reserved_texts, state_at
+from .frames import (
+    Frame,
+    State,
+    build_forward_frames,
+    build_frames,
+    frame_index,
+    reserved_texts,
+    state_at,
+    value_row,
+)
 from .layout import Layout, layout
 from .options import DrawOptions
 from .themes import Theme, get_theme
@@ -40,6 +49,7 @@ class Scene:
     edge_room: dict[str, str]
     grad_room: dict[str, str]
     grad_rows: set[str]  # drawn nodes that carry a .grad row
+    forward: list[Frame] = field(default_factory=list)  # options.forward: played before backward
 
     theme: Theme = field(init=False)
 
@@ -76,7 +86,10 @@ def scene(graph_or_pass: g.Graph | g.Pass, options: DrawOptions | None = None) -
     frames = build_frames(pass_, view, options.value_chars)
     edge_room, grad_room = reserved_texts(frames)
     grad_rows = {n.id for n in view.nodes if n.kind == g.LEAF} | set(grad_room)
-    return Scene(view, frames, options, edge_room, grad_room, grad_rows)
+    forward = []
+    if options.forward:
+        forward = build_forward_frames(graph, view, options.value_chars, options.show_values)
+    return Scene(view, frames, options, edge_room, grad_room, grad_rows, forward)
 
 
 def options_for(options: DrawOptions | None, theme: str | None) -> DrawOptions:
@@ -217,8 +230,9 @@ def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
         shape = fmt_shape(node.shape)
         tag += f" · {shape}" if shape else ""
         rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(tag)}</FONT>')
-        if o.show_values and node.value is not None and not _is_number(node.label):
-            rows.append(escape(_cut(fmt_value(node.value), o.value_chars)))
+        value = value_row(node, o.value_chars) if o.show_values else None
+        if value is not None:
+            rows.append(escape(value))
     elif node.kind == "summary":
         rows.append(f'<FONT POINT-SIZE="{fs * 1.2:g}"><B>{escape(node.label)}</B></FONT>')
         rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(node.op or "")}</FONT>')
@@ -226,9 +240,9 @@ def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
         symbol = "+=" if node.kind == g.ACCUMULATE else node.label
         rows.append(f'<FONT POINT-SIZE="{fs * 1.45:g}"><B>{escape(symbol)}</B></FONT>')
         rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(node.op or "")}</FONT>')
-        if o.show_values and node.value is not None:
-            value = _cut(fmt_value(node.value), o.value_chars)
-            rows.append(escape(f"{node.name} = {value}" if node.name else f"= {value}"))
+        value = value_row(node, o.value_chars) if o.show_values else None
+        if value is not None:
+            rows.append(escape(value))
         if o.show_saved:
             for s in node.saved:
                 text = fmt_value(s.value) if s.value is not None else s.text
@@ -323,11 +337,14 @@ def _legend(sc: Scene) -> str:
             rows.append(f'<TR>{cell}<TD ALIGN="LEFT">{escape(text)}</TD></TR>')
     lines = [("→", "forward: values flow along the arrows")]
     lines.append(("←", "backward: gradients flow against them"))
+    if sc.options.forward:  # the player's two token colours, named where a reader looks
+        lines[0] = (f'<FONT COLOR="{t.forward}">●→</FONT>', "forward: values flow along the arrows")
+        lines[1] = (f'<FONT COLOR="{t.travel}">←●</FONT>', "backward: gradients flow against them")
     if any(e.kind == g.DATA for e in sc.view.edges):
         lines.append(("⇢", "dashed: a constant input (no gradient)"))
     if any(e.kind == g.CUT_EDGE for e in sc.view.edges):
         lines.append(("⊣", "dotted: where a cut-off value came from"))
-    for glyph, text in lines:
+    for glyph, text in lines:  # glyphs are our own markup, the texts are escaped
         rows.append(f'<TR><TD>{glyph}</TD><TD ALIGN="LEFT">{escape(text)}</TD></TR>')
     small = t.font_size * 0.8
     body = "".join(rows)
@@ -350,15 +367,6 @@ def dot_quote(value: str) -> str:
     if value.startswith("<") and value.endswith(">"):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _is_number(text: str) -> bool:
-    """A plain number as a node's label (3 in 3*x) already says its value."""
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
 
 
 def _cut(text: str, limit: int) -> str:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from engine import graph as g
 
 from .draw import BLANK, Scene, options_for, scene
-from .frames import frame_index, state_at
+from .frames import Frame, frame_index, state_at
 from .layout import layout_svg, render_pinned
 from .options import DrawOptions
 from .themes import Theme
@@ -196,20 +196,10 @@ def player_data_of(sc: Scene, start: int | None = None) -> dict:
     # The player's picture is frame 0 with every text at its widest: exactly the DOT the one
     # layout is made from, so dot draws it in the same run (no second Graphviz process).
     svg = layout_svg(sc.base_source(), sc.options.layout_seconds)
-    frames = []
-    for f in sc.frames:
-        frames.append(
-            {
-                "step": f.step,
-                "node": f"node-{f.node}" if f.node else None,
-                "travel": [list(p) for p in f.travel],
-                "grads": [[f"node-{n}", text] for n, text in f.grads],
-                "caption": f.caption,
-            }
-        )
     return {
         "svg": _inline_svg(svg.decode()),
-        "frames": frames,
+        "frames": [_frame_json(f) for f in sc.frames],
+        "forward": [_frame_json(f) for f in sc.forward],  # played first; [] when off
         "captions": [f.caption for f in sc.frames],
         "steps": len(sc.frames) - 1,
         "start": first - 1,
@@ -217,6 +207,18 @@ def player_data_of(sc: Scene, start: int | None = None) -> dict:
         "style": {k: v for k, v in asdict(t).items() if k != "name"},
         "edges": sorted(sc.edge_room),
         "grad_nodes": sorted(f"node-{n}" for n in sc.grad_rows),
+    }
+
+
+def _frame_json(f: Frame) -> dict:
+    """One frame for player.js, with drawn ids as they are in the SVG."""
+    return {
+        "step": f.step,
+        "node": f"node-{f.node}" if f.node else None,
+        "travel": [list(p) for p in f.travel],
+        "grads": [[f"node-{n}", text] for n, text in f.grads],
+        "reveal": [[f"node-{n}", text] for n, text in f.reveal],
+        "caption": f.caption,
     }
 
 

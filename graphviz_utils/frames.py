@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine import graph as g
+from engine.explain import expression
 from engine.values import fmt_value
 
 from .view import View
+
+FORMULA_NODES = 300  # beyond this, forward captions skip the formula (it scans the whole graph)
 
 
 @dataclass(frozen=True)
@@ -19,6 +22,7 @@ class Frame:
     travel: tuple[tuple[str, str], ...]  # (edge id, gradient text) moving at this step
     grads: tuple[tuple[str, str], ...]  # (drawn leaf id, its .grad row text) set at this step
     caption: str
+    reveal: tuple[tuple[str, str], ...] = ()  # forward: (drawn node id, value row it computes)
 
 
 @dataclass
@@ -88,6 +92,105 @@ def _initial_grads(pass_: g.Pass, view: View) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def value_row(node: g.Node, value_chars: int) -> str | None:
+    """The value line a node is drawn with (None: it shows no value)."""
+    if node.value is None or node.kind == "summary":
+        return None
+    value = _cut(fmt_value(node.value), value_chars)
+    if node.is_tensor:
+        return None if _is_number(node.label) else value  # a label such as 3 says its value
+    return f"{node.name} = {value}" if node.name else f"= {value}"
+
+
+def build_forward_frames(
+    graph: g.Graph, view: View, value_chars: int = 36, show_values: bool = True
+) -> list[Frame]:
+    """The forward pass: frame 0 shows the inputs, then each computed node in topological
+    order lights up, its inputs arriving along its edges and its value revealed.
+
+    Empty when nothing is computed (a lone parameter has no forward pass to show).
+    """
+    order = forward_order(view)
+    into: dict[str, list[str]] = {}
+    for e in view.edges:
+        into.setdefault(e.dst, []).append(e.id)
+    kinds = {n.id: n.kind for n in view.nodes}
+    computed = [n for n in order if into.get(n.id) and n.kind != g.ACCUMULATE]
+    if not computed:
+        return []
+    sources = [n for n in order if n.is_tensor and not into.get(n.id) and not _is_number(n.label)]
+    named = [f"{n.label} = {_cut(fmt_value(n.value), 16)}" if n.value is not None else n.label
+             for n in sources[:4]]  # fmt: skip
+    first = "Before forward: the inputs " + ", ".join(named) if named else "Before forward"
+    first += ", …" if len(sources) > 4 else ""
+    frames = [Frame(None, None, (), (), first + ". Values flow along the arrows.")]
+    src_of = {e.id: e.src for e in view.edges}
+    for k, node in enumerate(computed, start=1):
+        edges = list(into[node.id])
+        # A leaf reaches an op through its AccumulateGrad: the value comes from the leaf.
+        for eid in into[node.id]:
+            if kinds.get(src_of[eid]) == g.ACCUMULATE:
+                edges = into.get(src_of[eid], []) + edges
+        row = value_row(node, value_chars) if show_values else None
+        reveal = ((node.id, row),) if row else ()
+        text = _forward_text(graph, node, value_chars)
+        caption = f"Forward {k} of {len(computed)}: {text}"
+        frames.append(Frame(None, node.id, tuple((e, "") for e in edges), (), caption, reveal))
+    return frames
+
+
+def forward_order(view: View) -> list[g.Node]:
+    """Drawn nodes, inputs before the nodes they feed: a depth-first post-order from the
+    sinks, inputs in argument order (slot), so operands are computed left to right."""
+    slot = {drawn: key[2] for key, drawn in view.edge_of.items()}
+    into: dict[str, list[tuple[int, str]]] = {}
+    has_out = set()
+    for i, e in enumerate(view.edges):
+        into.setdefault(e.dst, []).append((slot.get(e.id) if slot.get(e.id) is not None
+                                           else 1_000_000 + i, e.src))  # fmt: skip
+        has_out.add(e.src)
+    by_id = {n.id: n for n in view.nodes}
+    done: set[str] = set()
+    order: list[g.Node] = []
+    for sink in (n.id for n in view.nodes if n.id not in has_out):
+        stack = [(sink, iter(sorted(into.get(sink, ()))))]
+        done.add(sink)
+        while stack:
+            nid, rest = stack[-1]
+            nxt = next((src for _, src in rest if src not in done), None)
+            if nxt is None:
+                stack.pop()
+                order.append(by_id[nid])
+            else:
+                done.add(nxt)
+                stack.append((nxt, iter(sorted(into.get(nxt, ())))))
+    return order
+
+
+def _forward_text(graph: g.Graph, node: g.Node, value_chars: int) -> str:
+    """Caption text such as "w · x = 1.4", or "h = x × 3 = 6.0"; the formula on small graphs."""
+    value = _cut(fmt_value(node.value), value_chars) if node.value is not None else None
+    name = node.name or (node.label if node.is_tensor else None)
+    formula = None
+    if node.kind != "summary" and len(graph.nodes) <= FORMULA_NODES:
+        target = node
+        if node.kind == g.OUTPUT:  # the output is what its op computed
+            target = next((graph.node(e.src) for e in graph.edges if e.dst == node.id), node)
+        if target.name or target.is_tensor:
+            # expression() stops at a name; unname this one node to get its formula.
+            bare = replace(target, name=None)
+            graph = replace(graph, nodes=tuple(bare if n.id == target.id else n
+                                                for n in graph.nodes))  # fmt: skip
+        if not target.is_tensor:
+            formula = expression(graph, target.id)
+    parts = [p for p in (name, formula or (None if name else node.label), value) if p]
+    if node.kind == "summary":
+        return f"{node.label} ({node.op}): values pass through"
+    if node.kind == g.OUTPUT:
+        parts[-1] += ", the output: backward starts from here"
+    return " = ".join(parts)
+
+
 def state_at(frames: list[Frame], index: int) -> State:
     """Replay frames 0..index: earlier travels become done, the last .grad text wins."""
     if not 0 <= index < len(frames):
@@ -128,6 +231,14 @@ def frame_index(step: int | None, frames: list[Frame]) -> int:
             raise ValueError(f"step {step!r} is out of range: this graph has no backward steps")
         raise ValueError(f"step {step!r} is out of range: choose 0..{last} (or -1 for before)")
     return step + 1
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _cut(text: str, limit: int) -> str:

@@ -23,6 +23,7 @@ class DrawOptions:
     legend: bool = True
     max_nodes: int = 400  # beyond it the middle of the graph is collapsed (and a note says so)
     collapse: bool = False  # True: collapse to about one screen's worth of nodes
+    forward: bool = False  # the player plays the forward pass (values flowing) before backward
     layout_seconds: float = 10.0  # dot gets this long, then a LayoutError
     value_chars: int = 36  # longest value text before it is cut with …
 

@@ -4,8 +4,11 @@
  * (an Element or a ShadowRoot), then only restyles it: nodes never move. data is
  * graphviz_utils.player_data(...); data.start is a pass.steps index (-1: before backward),
  * data.autoplay starts playing, data.focus focuses the player (a standalone page).
- * onStep(i) gets the pass.steps index shown (-1: before); while playing it is called once,
- * when play stops, so playing never talks to a server.
+ * data.forward (frames, may be empty) is played first: values flow forward, op values appear.
+ * data.caption: "always" (default), "playing" (hidden while paused on a backward step, when
+ * a step card beside the player explains it) or "never"; full screen always shows it.
+ * onStep(i) gets the pass.steps index shown (-1: before backward, and every forward frame);
+ * while playing it is called once, when play stops, so playing never talks to a server.
  */
 (function () {
   "use strict";
@@ -55,7 +58,9 @@
 
   function mountPlayer(root, data, onStep) {
     var style = data.style || {};
-    var frames = data.frames || [];
+    var forward = data.forward || [];
+    var F = forward.length; // frames [0, F) are the forward pass, [F, last] the backward one
+    var frames = forward.concat(data.frames || []);
     var last = frames.length - 1;
 
     var player = el("div", { "class": "agx-player", tabindex: "0", "data-role": "player",
@@ -173,6 +178,13 @@
       (f.travel || []).forEach(function (p) { shapes(byId(p[0])).forEach(remember); });
     });
     (data.grad_nodes || []).forEach(function (id) { remember(gradText(id)); });
+    // Values the forward pass computes: drawn from the start (their room), hidden until reached.
+    function valueText(p) {
+      return texts(byId(p[0])).slice(1).filter(function (t) { return t.textContent.trim() === p[1]; })[0];
+    }
+    var reveals = forward.map(function (f) { return (f.reveal || []).map(valueText).filter(Boolean); });
+    var revealed = [].concat.apply([], reveals);
+    revealed.forEach(remember);
 
     var pen = parseFloat(style.pen) || 1.2;
     var fontSize = parseFloat(style.font_size) || 14;
@@ -197,16 +209,26 @@
         }
       });
     }
-    function paintNode(id, current) {
+    function paintNode(id, current, fwd) {
       var parts = shapes(byId(id));
       parts.forEach(restoreOne);
       parts.forEach(function (s, n) {
-        if (!current) { s.setAttribute("stroke", style.done); return; }
-        s.setAttribute("stroke", style.active);
+        if (!current) { s.setAttribute("stroke", fwd ? style.forward : style.done); return; }
+        s.setAttribute("stroke", fwd ? style.forward : style.active);
         s.setAttribute("stroke-width", String(Math.max(4, pen * 3.5)));
-        if (n === 0 && s.getAttribute("fill") !== "none" && style.filled !== false) {
+        // Forward keeps the node's own fill: the orange wash means "backward runs here".
+        if (!fwd && n === 0 && s.getAttribute("fill") !== "none" && style.filled !== false) {
           s.setAttribute("fill", style.active_fill);
         }
+      });
+    }
+    function paintFlow(id, current) {
+      // A forward edge: coloured, no label (edge labels are the gradients' room).
+      var colour = style.forward || "#2b8a3e";
+      shapes(byId(id)).forEach(function (s) {
+        s.setAttribute("stroke", colour);
+        s.setAttribute("stroke-width", String(pen * (current ? 3 : 1.6)));
+        if (s.tagName === "polygon") s.setAttribute("fill", colour);
       });
     }
     function setGrad(id, text) {
@@ -216,10 +238,17 @@
       t.setAttribute("fill", style.grad || "#c2255c");
       t.setAttribute("visibility", "visible");
     }
-    function paintFrame(f, current) {
-      (f.travel || []).forEach(function (p) { paintEdge(p[0], p[1], current); });
-      if (f.node) paintNode(f.node, current);
+    function paintFrame(k, current) {
+      var f = frames[k], fwd = k < F;
+      (f.travel || []).forEach(function (p) {
+        if (fwd) paintFlow(p[0], current); else paintEdge(p[0], p[1], current);
+      });
+      if (f.node) paintNode(f.node, current, fwd);
       (f.grads || []).forEach(function (p) { setGrad(p[0], p[1]); });
+      (reveals[k] || []).forEach(function (t) {
+        restoreOne(t);
+        if (current) { t.setAttribute("fill", style.forward); t.setAttribute("font-weight", "bold"); }
+      });
     }
 
     var index = 0;
@@ -233,17 +262,19 @@
     }
     function rate() { return parseFloat(speed.value) || 1; }
 
-    // The gradient visibly travels: a big token runs backward along the edge, head to tail.
-    function travel(id) {
+    // The gradient visibly travels: a big token runs backward along the edge, head to tail;
+    // in the forward pass a token of the forward colour runs the other way, with the value.
+    function travel(id, fwd) {
+      var colour = (fwd ? style.forward : style.travel) || "#d9480f";
       var g = byId(id);
       var path = g && g.querySelector("path");
       if (!path || !overlay || typeof path.getTotalLength !== "function") return;
       var length = path.getTotalLength();
       var r = Math.max(8, fontSize * 0.65);
-      var dot = svgEl("g", { "class": "agx-token", "data-role": "token" });
-      dot.appendChild(svgEl("circle", { r: String(r * 1.9), fill: style.travel || "#d9480f",
-                                        opacity: "0.25" }));
-      dot.appendChild(svgEl("circle", { r: String(r), fill: style.travel || "#d9480f",
+      var dot = svgEl("g", { "class": "agx-token", "data-role": "token",
+                             "data-pass": fwd ? "forward" : "backward" });
+      dot.appendChild(svgEl("circle", { r: String(r * 1.9), fill: colour, opacity: "0.25" }));
+      dot.appendChild(svgEl("circle", { r: String(r), fill: colour,
                                         stroke: style.background || "#fff",
                                         "stroke-width": String(Math.max(2, r * 0.3)) }));
       overlay.appendChild(dot);
@@ -253,7 +284,7 @@
       var ms = TRAVEL_MS / rate();
       function place(t) {
         var eased = t < 0.5 ? 2 * t * t : 1 - Math.pow(-2 * t + 2, 2) / 2;
-        var p = path.getPointAtLength(length * (1 - eased));
+        var p = path.getPointAtLength(length * (fwd ? eased : 1 - eased));
         dot.setAttribute("transform", "translate(" + p.x.toFixed(2) + "," + p.y.toFixed(2) + ")");
       }
       place(0);
@@ -270,30 +301,45 @@
 
     function redraw(k) {
       saved.forEach(restoreOne);
-      for (var i = 0; i < k; i++) paintFrame(frames[i], false);
-      paintFrame(frames[k], true);
+      // Backward starts from the plain picture with every value shown; forward from no values.
+      if (k < F) revealed.forEach(function (t) { t.setAttribute("visibility", "hidden"); });
+      for (var i = k < F ? 0 : F; i < k; i++) paintFrame(i, false);
+      paintFrame(k, true);
     }
 
     function show(k, animate) {
       k = Math.max(0, Math.min(last, k));
       clearTokens();
       // One step forward (play, →) only restyles what changes: smooth on big graphs too.
-      if (k === index + 1 && player.hasAttribute("data-frame")) {
-        paintFrame(frames[index], false);
-        paintFrame(frames[k], true);
+      if (k === index + 1 && k !== F && player.hasAttribute("data-frame")) {
+        paintFrame(index, false);
+        paintFrame(k, true);
       } else {
         redraw(k);
       }
       var cur = frames[k] || {};
       follow(cur.node || (frames[1] || {}).node);
-      if (animate !== false) (cur.travel || []).forEach(function (p) { travel(p[0]); });
+      if (animate !== false) (cur.travel || []).forEach(function (p) { travel(p[0], k < F); });
       index = k;
-      counter.textContent = "step " + k + " / " + last;
+      counter.textContent = k < F ? "forward " + k + " / " + (F - 1) : "step " + (k - F) + " / " + (last - F);
       caption.textContent = cur.caption || "";
       bFirst.disabled = bPrev.disabled = k === 0;
       bNext.disabled = bLast.disabled = k === last;
       player.setAttribute("data-frame", String(k));
+      player.setAttribute("data-step", String(stepOf(k)));
+      player.setAttribute("data-pass", k < F ? "forward" : "backward");
+      showCaption();
       if (!timer) report();
+    }
+    // The step card beside an app's player explains a paused backward step better; it has
+    // nothing on forward frames, and full screen hides it, so the caption shows then.
+    function showCaption() {
+      var mode = data.caption || "always";
+      var on = mode === "always" || (mode === "playing" && (timer !== null || index < F || !!isFull()));
+      if (caption.hidden === on) {
+        caption.hidden = !on;
+        if (isFull()) size();
+      }
     }
     function stepOf(k) { var f = frames[k]; return f && f.step !== null && f.step !== undefined ? f.step : -1; }
     function report() {
@@ -312,6 +358,7 @@
       timer = null;
       setPlayIcon("play", "Play (space)");
       player.classList.remove("agx-playing");
+      showCaption();
       if (was) report();
     }
     function play() {
@@ -322,6 +369,7 @@
         if (index >= last) pause(); else show(index + 1);
       }, STEP_MS / rate());
       if (index >= last) show(0); // after the timer exists: a restart reports nothing yet
+      showCaption();
     }
     function toggle() { if (timer) pause(); else play(); }
 
@@ -424,7 +472,7 @@
     }
     size();
     if (typeof ResizeObserver === "function") new ResizeObserver(size).observe(stage);
-    document.addEventListener("fullscreenchange", function () { size(); fit(); });
+    document.addEventListener("fullscreenchange", function () { showCaption(); size(); fit(); });
 
     var start = data.start === undefined || data.start === null ? -1 : data.start;
     var startFrame = 0;

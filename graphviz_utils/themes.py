@@ -24,6 +24,7 @@ class Theme:
     travel: str  # the edge a gradient travels along, and its value
     done: str  # edges whose gradient has arrived
     grad: str  # .grad text once filled
+    forward: str = "#2b8a3e"  # values flowing forward: unlike every backward colour
     font: str = "DejaVu Sans"
     font_size: float = 14.0
     pen: float = 1.2  # line width of borders and edges
@@ -55,6 +56,7 @@ THEMES: dict[str, Theme] = {
         travel="#ffa94d",
         done="#74c0fc",
         grad="#faa2c1",
+        forward="#69db7c",
     ),
     # Projected from the back of a room: 22pt type at 1280×720, thick lines, strong contrast.
     "slide": Theme(
@@ -76,6 +78,7 @@ THEMES: dict[str, Theme] = {
         travel="#000000",
         done="#000000",
         grad="#000000",
+        forward="#000000",
         filled=False,
     ),
     # Okabe-Ito: distinguishable with every common colour-vision deficiency.
@@ -95,6 +98,7 @@ THEMES: dict[str, Theme] = {
         travel="#d55e00",
         done="#0072b2",
         grad="#882255",  # Tol's wine: Okabe-Ito's pink is too pale on fills
+        forward="#009e73",  # Okabe-Ito's bluish green
     ),
 }
 
