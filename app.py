@@ -27,7 +27,10 @@ OPTION_DEFAULTS = {  # session key -> default; DrawOptions field names follow "o
     "opt_show_constants": True,
     "opt_direction": "TB",
     "opt_theme": "light",
+    "opt_forward": False,
+    "opt_collapse": False,
 }
+COLLAPSE_SUGGESTED = 150  # drawn nodes beyond which the app offers to collapse the middle
 PAGE_CSS = """
 <style>
 .block-container { padding-top: 3.2rem; padding-bottom: 1rem; }
@@ -211,6 +214,17 @@ def options_ui() -> None:
         st.toggle("Show saved tensors", key="opt_show_saved")
         st.toggle("Show values", key="opt_show_values")
         st.toggle("Show constants", key="opt_show_constants")
+        st.toggle(
+            "Show the forward pass first",
+            key="opt_forward",
+            help="The player first shows values flowing from the inputs to the output, "
+            "then the gradients flowing back.",
+        )
+        st.toggle(
+            "Collapse the middle of big graphs",
+            key="opt_collapse",
+            help="Draw both ends whole and the middle as one node (a note says how many).",
+        )
         st.segmented_control(
             "Direction",
             ["TB", "LR"],
@@ -248,6 +262,7 @@ def graph_ui(shown, stale: bool) -> tuple[int, bool]:
     with st.spinner("Laying out the graph…"):
         payload = player_payload(source, inputs, number, items) if PLAYER else None
     st.session_state.step = max(-1, min(st.session_state.step, len(pass_.steps) - 1))
+    collapse_hint_ui(pass_)
     if payload and "error" in payload:
         # Without a picture the step card still explains every step: a slider walks them.
         st.warning(f"The graph could not be drawn: {payload['error']}.", icon=":material/schema:")
@@ -262,6 +277,24 @@ def graph_ui(shown, stale: bool) -> tuple[int, bool]:
     step = show_player(payload, shown, st.session_state.step, stale=stale)
     st.session_state.step = step
     return step, True
+
+
+def collapse_hint_ui(pass_) -> None:
+    """On a big graph drawn whole, one line offers to collapse its middle."""
+    nodes = len(pass_.graph.nodes)
+    if st.session_state.opt_collapse or nodes <= COLLAPSE_SUGGESTED:
+        return
+    with st.container(horizontal=True, vertical_alignment="center", key="collapse-hint"):
+        st.caption(
+            f":material/info: {nodes:,} nodes: collapsing the middle keeps both ends readable.",
+            width="content",
+        )
+        st.button("Collapse", key="collapse-on", on_click=turn_collapse_on)
+
+
+def turn_collapse_on() -> None:
+    """The hint's button: the same as the Graph options toggle."""
+    st.session_state.opt_collapse = True
 
 
 def step_card_ui(pass_, step: int, stale: bool) -> None:

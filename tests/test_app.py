@@ -143,3 +143,45 @@ def test_two_hundred_node_program_gets_a_graph_or_a_clear_message():
     assert not at.exception
     assert len(engine.run(program).graph.nodes) >= 200
     assert any(f"{steps} steps to go" in m.value for m in at.markdown)
+
+
+def player_json(at: AppTest) -> dict:
+    """The data the app sends to its player component (the SVG, frames and options)."""
+    import json
+
+    return json.loads(at.get("bidi_component")[0].proto.json)
+
+
+CHAIN_300 = "x = param(0.5)\ny = x\nfor i in range(300):\n    y = sin(y)\n"
+
+
+def test_big_graph_offers_collapse_and_draws_the_more_ops_summary():
+    """A 300-op chain suggests collapsing; turning it on draws '… more ops …' and a note."""
+    at = at_run()
+    at.text_area(key="program").input(CHAIN_300).run()
+    assert not at.exception
+    assert "more ops" not in player_json(at)["svg"]
+    assert any("collapsing the middle" in c.value for c in at.caption)
+    at.button(key="collapse-on").click().run()
+    assert at.session_state.opt_collapse is True
+    svg = player_json(at)["svg"]
+    assert "more ops" in svg and "Collapsed: the middle of the graph" in svg
+    assert not any("collapsing the middle" in c.value for c in at.caption)
+
+
+def test_small_graph_offers_no_collapse():
+    """The default model is small: no collapse hint on the page."""
+    at = at_run()
+    assert not any("collapsing the middle" in c.value for c in at.caption)
+
+
+def test_forward_toggle_sends_forward_frames_and_caption_only_while_playing():
+    """'Show the forward pass first' gives the player forward frames; captions show on play."""
+    at = at_run()
+    data = player_json(at)
+    assert data["forward"] == [] and data["caption"] == "playing"
+    at.toggle(key="opt_forward").set_value(True).run()
+    assert not at.exception
+    forward = player_json(at)["forward"]
+    assert forward[1]["caption"].startswith(f"Forward 1 of {len(forward) - 1}: ")
+    assert forward[-1]["node"] == "node-" + engine.run(at.session_state.program).graph.output
