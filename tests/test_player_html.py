@@ -293,3 +293,150 @@ def test_two_players_on_a_page_keep_their_own_keys(lesson, browser):
     assert page.locator("#a [data-role=counter]").inner_text() == f"step 0 / {total}"
     assert page.locator("#b [data-role=counter]").inner_text() == f"step 2 / {total}"
     page.close()
+
+
+def _open_forward(browser, tmp_path, lesson, caption=None):
+    """The lesson's HTML player with the forward pass first (as `render --forward` makes it)."""
+    from graphviz_utils import DrawOptions
+    from graphviz_utils.draw import scene
+    from graphviz_utils.export import html, player_data_of
+
+    data = player_data_of(scene(lesson, DrawOptions(forward=True)))
+    if caption:
+        data["caption"] = caption
+    path = tmp_path / "forward.html"
+    path.write_bytes(html(data))
+    page = browser.new_page()
+    page.goto(path.as_uri())
+    return page, data
+
+
+# Which of the forward frames' value rows are painted now, by node id.
+VALUES_SHOWN_JS = """reveals => reveals.filter(([id, text]) =>
+  [...document.getElementById(id).querySelectorAll('text')].some(t =>
+    t.textContent.trim() === text && getComputedStyle(t).visibility === 'visible')
+).map(([id]) => id)"""
+
+
+@pytest.mark.browser
+def test_forward_reveals_op_values_in_topological_order(lesson, browser, tmp_path):
+    """With forward on, op values appear one by one, inputs first; then backward fills .grad."""
+    page, data = _open_forward(browser, tmp_path, lesson)
+    reveals = [r for f in data["forward"] for r in f["reveal"]]
+    order = [r[0] for r in reveals]
+    assert len(order) == 3  # ·, +, and the output y
+    counter = page.locator("[data-role=counter]")
+    assert counter.inner_text() == "forward 0 / 3"
+    assert page.evaluate(VALUES_SHOWN_JS, reveals) == []
+    for k in range(1, 4):
+        page.keyboard.press("ArrowRight")
+        assert counter.inner_text() == f"forward {k} / 3"
+        assert page.evaluate(VALUES_SHOWN_JS, reveals) == order[:k]
+    page.keyboard.press("ArrowRight")
+    assert counter.inner_text() == f"step 0 / {len(lesson.steps)}"
+    assert page.evaluate(VALUES_SHOWN_JS, reveals) == order  # backward: every value shown
+    page.keyboard.press("End")
+    for leaf in ("w", "b"):
+        node = next(n.id for n in lesson.graph.nodes if n.label == leaf)
+        assert f"{leaf}.grad = " in page.evaluate(SHOWN_TEXT_JS, f"node-{node}")
+    page.close()
+
+
+# Colour of the travelling token, and how far along its edge's path it is (0 tail, 1 head).
+TOKEN_JS = """edge => {
+  const tok = document.querySelector('[data-role=token]');
+  const m = tok.getAttribute('transform').match(/translate\\(([-\\d.]+),([-\\d.]+)\\)/);
+  const path = document.getElementById(edge).querySelector('path');
+  const n = path.getTotalLength();
+  let best = [Infinity, 0];
+  for (let i = 0; i <= 200; i++) { const p = path.getPointAtLength(n * i / 200);
+    const d = Math.hypot(p.x - +m[1], p.y - +m[2]); if (d < best[0]) best = [d, i / 200]; }
+  return {fill: tok.querySelectorAll('circle')[1].getAttribute('fill'), along: best[1],
+          pass: tok.dataset.pass};
+}"""
+
+
+@pytest.mark.browser
+def test_forward_token_runs_with_the_arrow_in_its_own_colour(lesson, browser, tmp_path):
+    """The forward token starts at the edge's tail, moves to its head, and is not orange."""
+    page, data = _open_forward(browser, tmp_path, lesson)
+    page.keyboard.press("End")
+    page.keyboard.press("Home")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")  # forward 3: the output, one edge + → y
+    (edge,) = [e for e, _ in data["forward"][3]["travel"]]
+    start = page.evaluate(TOKEN_JS, edge)
+    page.wait_for_timeout(700)
+    later = page.evaluate(TOKEN_JS, edge)
+    assert start["pass"] == "forward" and start["fill"] == data["style"]["forward"]
+    assert data["style"]["forward"] != data["style"]["travel"]
+    assert start["along"] < 0.2 and later["along"] > start["along"] + 0.3, (start, later)
+    page.close()
+
+
+@pytest.mark.browser
+def test_forward_frames_report_minus_one_then_pass_steps(lesson, browser):
+    """onStep gets -1 on forward frames and pass.steps indices after them."""
+    from graphviz_utils import DrawOptions
+
+    data = player_data(lesson, DrawOptions(forward=True))
+    js = __import__("graphviz_utils").__path__[0] + "/player.js"
+    page = browser.new_page()
+    page.set_content("<div id=host></div>")
+    page.add_script_tag(path=js)
+    page.evaluate(
+        """data => { window.seen = [];
+            mountPlayer(document.getElementById('host'), data, i => window.seen.push(i)); }""",
+        data,
+    )
+    for _ in range(len(data["forward"]) + 2):
+        page.locator("[data-role=next]").click()
+    assert page.evaluate("window.seen") == [-1] * len(data["forward"]) + [0, 1]
+    page.close()
+
+
+@pytest.mark.browser
+def test_caption_playing_hides_it_when_paused_on_a_backward_step(lesson, browser, tmp_path):
+    """caption='playing': shown on forward frames and while playing, hidden paused on backward."""
+    page, _ = _open_forward(browser, tmp_path, lesson, caption="playing")
+    caption = page.locator("[data-role=caption]")
+    assert caption.is_visible() and caption.inner_text().startswith("Before forward")
+    page.keyboard.press("End")
+    assert caption.is_hidden()
+    page.keyboard.press("Space")  # play restarts from the first frame
+    assert caption.is_visible()
+    page.keyboard.press("Space")
+    page.keyboard.press("End")
+    assert caption.is_hidden()
+    page.close()
+
+
+@pytest.mark.browser
+def test_caption_always_by_default(lesson, browser, tmp_path):
+    """Without the option the standalone page always shows the caption, paused or not."""
+    page = _open(browser, tmp_path, lesson)
+    page.keyboard.press("End")
+    assert page.locator("[data-role=caption]").inner_text().startswith(f"Step {len(lesson.steps)}")
+    assert page.evaluate("document.querySelector('[data-role=player]').dataset.pass") == "backward"
+    page.close()
+
+
+def test_render_forward_flag_puts_forward_frames_in_the_html(tmp_path):
+    """`render --forward` writes a page whose data holds the forward frames; without it none."""
+    from graphviz_utils.cli import main
+
+    program = tmp_path / "lesson.py"
+    program.write_text(LESSON)
+    frames = {}
+    for flag in ([], ["--forward"]):
+        out = tmp_path / f"out{len(flag)}.html"
+        assert main(["render", str(program), "-o", str(out), *flag]) == 0
+        page = out.read_text()
+        payload = re.search(r'id="player-data" type="application/json">(.*?)</script>', page, re.S)
+        frames[bool(flag)] = json.loads(payload.group(1))["forward"]
+    assert frames[False] == []
+    assert [f["caption"].split(":")[0] for f in frames[True][1:]] == [
+        "Forward 1 of 3",
+        "Forward 2 of 3",
+        "Forward 3 of 3",
+    ]
