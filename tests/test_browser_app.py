@@ -135,3 +135,31 @@ def test_scenario_shows_error_and_guidance_not_a_traceback(app_page):
     guidance.filter(has_text=scenario.guidance).wait_for(timeout=TIMEOUT)
     assert app_page.locator('[data-testid="stException"]').count() == 0
     assert "Traceback" not in app_page.locator('[data-testid="stApp"]').inner_text()
+
+
+def test_forward_option_plays_values_first_and_caption_follows_play(app_page):
+    """'Show the forward pass first': forward frames come first; the caption hides when paused
+    on a backward step (the card explains it) and shows while playing."""
+    total = steps_of(CARD_MODEL)
+    caption = app_page.locator("[data-role=caption]")
+    counter(app_page).filter(has_text=f"step 0 / {total}").wait_for(timeout=TIMEOUT)
+    expect(caption).to_be_hidden()
+    app_page.get_by_role("button", name="Graph options").click()
+    app_page.get_by_text("Show the forward pass first").click()
+    counter(app_page).filter(has_text="forward 0 / 3").wait_for(timeout=TIMEOUT)
+    expect(svg_text(app_page, "= 1.4")).to_be_hidden()
+    expect(caption).to_contain_text("Before forward")
+    app_page.locator(".agx-stage").click()
+    app_page.keyboard.press("ArrowRight")
+    counter(app_page).filter(has_text="forward 1 / 3").wait_for(timeout=TIMEOUT)
+    expect(svg_text(app_page, "= 1.4")).to_be_visible()
+    expect(svg_text(app_page, "= 2.4")).to_be_hidden()
+    expect(caption).to_contain_text("Forward 1 of 3: w · x = 1.4")
+    app_page.keyboard.press("End")
+    counter(app_page).filter(has_text=f"step {total} / {total}").wait_for(timeout=TIMEOUT)
+    expect(caption).to_be_hidden()
+    app_page.locator(".st-key-step-card").filter(has_text=f"Step {total} of {total}").wait_for(
+        timeout=TIMEOUT
+    )
+    app_page.keyboard.press("Space")
+    expect(caption).to_be_visible()
