@@ -183,7 +183,9 @@ def _forward_text(graph: g.Graph, node: g.Node, value_chars: int) -> str:
                                                 for n in graph.nodes))  # fmt: skip
         if not target.is_tensor:
             formula = expression(graph, target.id)
-    parts = [p for p in (name, formula or (None if name else node.label), value) if p]
+    if formula is None and not name:  # a big graph: say which op, the formula is skipped
+        formula = f"{node.label} ({node.op})" if node.op else node.label
+    parts = [p for p in (name, formula, value) if p]
     if node.kind == "summary":
         return f"{node.label} ({node.op}): values pass through"
     if node.kind == g.OUTPUT:
