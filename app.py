@@ -198,10 +198,12 @@ def guidance_ui(source: str) -> None:
 
 
 def option_items() -> tuple:
-    """The drawing options as hashable (field, value) pairs; presentation forces the slide theme."""
+    """The drawing options as hashable (field, value) pairs (presentation: slide, no legend)."""
     items = {key.removeprefix("opt_"): st.session_state[key] for key in OPTION_DEFAULTS}
     if st.session_state.present:
+        # A projector needs every pixel for the graph: big type, and no legend under it.
         items["theme"] = "slide"
+        items["legend"] = False
     return tuple(sorted(items.items()))
 
 
