@@ -73,11 +73,7 @@ class _Perturb(TorchFunctionMode):
                         t.view(-1)[self.element] += self.delta
                     self.done = True
         out = func(*args, **kwargs)
-        if (
-            isinstance(out, torch.Tensor)
-            and name in FACTORIES
-            and out.dtype == torch.float32
-        ):
+        if isinstance(out, torch.Tensor) and name in FACTORIES and out.dtype == torch.float32:
             out = out.detach().double().requires_grad_(out.requires_grad)
         self.leaves.see(out, args)  # numbered exactly as ForwardRecorder numbers them
         return out

@@ -38,6 +38,7 @@ def curve(sym: Symbolic, lo: float, hi: float, n: int = 200) -> tuple[list[float
 
 MAX_OPS = 40  # sympy's simplify grows fast; past this the formula is too long to read anyway
 
+
 # Elementwise ops and how sympy writes them; binary ones take the operands in slot order.
 def _table(sp):
     return {
