@@ -25,6 +25,17 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(os.environ.get("ARTIFACTS_DIR", ROOT / "artifacts"))
+CARD = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
+
+
+@pytest.fixture(scope="module")
+def lesson():
+    """The backward pass of the card's linear model y = w·x + b, run by the engine."""
+    import engine
+
+    run = engine.run(CARD)
+    assert run.ok, run.error
+    return run.passes[-1]
 
 
 def require(condition: bool, what: str) -> None:

@@ -12,13 +12,6 @@ from graphviz_utils import THEMES, DrawOptions, to_digraph
 LESSON = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
 
 
-@pytest.fixture(scope="module")
-def lesson():
-    run = engine.run(LESSON)
-    assert run.ok, run.error
-    return run.passes[-1]
-
-
 def test_lesson_dot_holds_op_names(lesson):
     """The ops appear with their grad_fn class names and maths symbols."""
     src = to_digraph(lesson).source

@@ -20,13 +20,6 @@ LESSON = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w
 SVG = "{http://www.w3.org/2000/svg}"
 
 
-@pytest.fixture(scope="module")
-def lesson():
-    run = engine.run(LESSON)
-    assert run.ok, run.error
-    return run.passes[-1]
-
-
 def _shapes(svg: bytes) -> dict[str, list]:
     """Every node's outline geometry, by node id."""
     out = {}

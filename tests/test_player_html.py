@@ -13,13 +13,6 @@ from graphviz_utils import export, player_data
 LESSON = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
 
 
-@pytest.fixture(scope="module")
-def lesson():
-    run = engine.run(LESSON)
-    assert run.ok, run.error
-    return run.passes[-1]
-
-
 def test_player_data_is_json_with_a_frame_per_step(lesson):
     """player_data is JSON-able: the SVG once, frame 0 before backward, one frame per step."""
     data = json.loads(json.dumps(player_data(lesson)))
