@@ -25,26 +25,12 @@ class Traced:
     leaves: dict[str, torch.Tensor] = field(default_factory=dict)  # node id -> leaf tensor
 
 
-def trace(
-    tensor: torch.Tensor,
-    names: Mapping[str, Any] | None = None,
-    *,
-    output_label: str | None = None,
-    max_nodes: int | None = None,
-    saved: bool = True,
-    recorder: ForwardRecorder | None = None,
-    cap: int = VALUE_CAP,
-) -> g.Graph:
-    """The autograd graph behind `tensor`, named by `names` (variable name -> tensor)."""
-    return trace_live(
-        tensor,
-        names,
-        output_label=output_label,
-        max_nodes=max_nodes,
-        saved=saved,
-        recorder=recorder,
-        cap=cap,
-    ).graph
+def trace(tensor: torch.Tensor, names: Mapping[str, Any] | None = None, **options) -> g.Graph:
+    """The autograd graph behind `tensor`, named by `names` (variable name -> tensor).
+
+    Options are trace_live's: output_label, max_nodes, saved, recorder, cap.
+    """
+    return trace_live(tensor, names, **options).graph
 
 
 def trace_live(
@@ -57,7 +43,12 @@ def trace_live(
     recorder: ForwardRecorder | None = None,
     cap: int = VALUE_CAP,
 ) -> Traced:
-    """Like trace, but also return the grad_fn objects so backward can be hooked."""
+    """The graph plus the live grad_fn objects behind its ids, so backward can be hooked.
+
+    output_label names the output node; max_nodes raises LimitExceeded past it; saved reads
+    the tensors ops saved for backward; recorder adds what the forward pass showed
+    (constants, cut values); cap is the most elements of a value kept per node.
+    """
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"trace() needs a torch.Tensor, not {type(tensor).__name__}")
     walker = _Walker(names or {}, max_nodes, saved, recorder, cap)
