@@ -29,19 +29,24 @@ def run(
     limits: Limits | None = None,
     *,
     inputs: Mapping[str, Any] | None = None,
+    numeric: bool = True,
 ) -> g.Run:
-    """Run a program in the model language. Never raises for a bad program."""
+    """Run a program in the model language. Never raises for a bad program.
+
+    numeric=False skips the finite-difference check (numeric_grad stays None): the re-runs
+    it needs cost more than the run itself, and a first picture should not wait for them.
+    """
     limits = limits or Limits()
     try:
         with _RUN_LOCK, _isolated():
-            return _run(source, limits, inputs)
+            return _run(source, limits, inputs, numeric)
     except ProgramError as exc:
         return g.Run(ok=False, error=exc.info())
     except Exception as exc:  # noqa: BLE001 - a run must never crash its caller
         return g.Run(ok=False, error=ErrorInfo(type(exc).__name__, _one_line(exc)))
 
 
-def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None) -> g.Run:
+def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None, numeric: bool) -> g.Run:
     from .interpreter import execute  # lazy: trace and record work without the interpreter
 
     forward = ForwardRecorder()
@@ -71,7 +76,7 @@ def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None) -> g.Run
     if graph is not None:
         notes.extend(graph.notes)
     tensors = {name: _report(t) for name, t in names.items()}
-    if error is None and recorder.count == 1:
+    if numeric and error is None and recorder.count == 1:
         # One backward pass: its grads are what the finite differences can be compared with.
         leaves = {
             name: (forward.leaves.of(t), t)

@@ -258,3 +258,12 @@ def test_numeric_grad_of_module_parameters():
     for report in params.values():
         numeric = torch.tensor(report.numeric_grad, dtype=torch.float64)
         assert torch.allclose(numeric, torch.tensor(report.grad, dtype=torch.float64), atol=1e-4)
+
+
+def test_numeric_false_skips_the_check_only():
+    """numeric=False leaves numeric_grad empty and changes nothing else in the run."""
+    full, quick = engine.run(CARD), engine.run(CARD, numeric=False)
+    assert full.tensors["w"].numeric_grad is not None
+    assert quick.tensors["w"].numeric_grad is None
+    assert quick.tensors["w"].grad == full.tensors["w"].grad
+    assert quick.passes == full.passes and quick.stdout == full.stdout
