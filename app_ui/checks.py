@@ -127,8 +127,7 @@ def checks_ui(run, shown) -> None:
             st.markdown(f"**Textbook derivative** (sympy) of `{sym.function}`")
             st.markdown(symbolic_sentence(sym, pass_))
             st.markdown(f"Autograd sent `{sym.variable}` the gradient `{fmt_value(grad)}`")
-    # The finite differences re-run the program: done here, after the graph is on screen.
-    rows = check_rows(run_for(shown, numeric=True) if shown else run)
+    rows = check_rows(run)
     if not rows:
         st.caption("No leaf requires grad, so there is nothing to check.")
         return
@@ -137,8 +136,8 @@ def checks_ui(run, shown) -> None:
     st.caption(CHECK_CAPTION)
 
 
-def run_for(shown, numeric: bool = False):
-    """The (cached) run behind what the graph shows; numeric=True adds finite differences."""
+def run_for(shown):
+    """The (cached) run behind what the graph shows."""
     from app_ui.compute import run_program
 
-    return run_program(shown[0], shown[1], numeric=numeric)
+    return run_program(shown[0], shown[1])

@@ -33,12 +33,8 @@ def _numeric(value: Any) -> bool:
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def run_program(source: str, inputs: Inputs = (), numeric: bool = False):
-    """engine.run with the variables table's values; a bad value is an error like any other.
-
-    The graph, card and downloads use numeric=False, so they never wait for the
-    finite-difference re-runs; the Check tab asks for numeric=True (a second, cached run).
-    """
+def run_program(source: str, inputs: Inputs = ()):
+    """engine.run with the variables table's values; a bad value is an error like any other."""
     import torch
 
     import engine
@@ -51,7 +47,7 @@ def run_program(source: str, inputs: Inputs = (), numeric: bool = False):
         except (ValueError, TypeError, RuntimeError) as exc:
             error = engine.ErrorInfo("ValueError", f"variable {name}: {exc}")
             return engine.Run(ok=False, error=error)
-    return engine.run(source, inputs=values or None, numeric=numeric)
+    return engine.run(source, inputs=values or None)
 
 
 def drawable_pass(run, number: int):
