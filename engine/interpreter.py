@@ -331,14 +331,7 @@ class _Interpreter:
         for stmt in body:
             self._tick()
             self.stmt = stmt
-            try:
-                signal = getattr(self, "_exec_" + type(stmt).__name__)(stmt)
-            except ProgramError as problem:
-                raise self._locate(problem, stmt) from None
-            except RecursionError:
-                raise
-            except Exception as error:  # noqa: BLE001 - reported, never raised
-                raise self._wrap_error(error, stmt) from None
+            signal = self._dispatch("_exec_", stmt)
             if signal is not None:
                 return signal
         return None
@@ -834,8 +827,12 @@ class _Interpreter:
     # ----- expressions -----------------------------------------------------------------
 
     def _eval(self, node: ast.expr) -> Any:
+        return self._dispatch("_eval_", node)
+
+    def _dispatch(self, kind: str, node: ast.AST) -> Any:
+        """Run the handler for a node; any problem comes back pinned to that node's line."""
         try:
-            return getattr(self, "_eval_" + type(node).__name__)(node)
+            return getattr(self, kind + type(node).__name__)(node)
         except ProgramError as problem:
             raise self._locate(problem, node) from None
         except RecursionError:
