@@ -26,6 +26,8 @@ b = param(1.0)
 y = w·x + b
 """
 TIMEOUT = 30_000
+# Under a loaded CI machine a rerun can outlast expect()'s 5 s default.
+expect.set_options(timeout=TIMEOUT)
 
 
 def steps_of(program: str) -> int:
