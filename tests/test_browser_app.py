@@ -149,6 +149,7 @@ def test_forward_option_plays_values_first_and_caption_follows_play(app_page):
     app_page.get_by_role("button", name="Graph options").click()
     app_page.get_by_text("Show the forward pass first").click()
     counter(app_page).filter(has_text="forward 0 / 3").wait_for(timeout=TIMEOUT)
+    wait_script_done(app_page)  # the rerun's old player is gone, only the new one is left
     expect(svg_text(app_page, "= 1.4")).to_be_hidden()
     expect(caption).to_contain_text("Before forward")
     app_page.locator(".agx-stage").click()
