@@ -6,7 +6,7 @@ Imports torch only (never streamlit or graphviz), and hands out plain frozen dat
 from .errors import ErrorInfo, LimitExceeded, ProgramError, Refused
 from .graph import Edge, Graph, Iteration, Node, Pass, Run, Saved, Step, TensorReport
 from .limits import Limits
-from .run import run
+from .run import numeric_check, run
 from .symbolic import Symbolic, symbolic_derivative
 from .trace import trace
 
@@ -26,6 +26,7 @@ __all__ = [
     "Step",
     "Symbolic",
     "TensorReport",
+    "numeric_check",
     "run",
     "symbolic_derivative",
     "trace",

@@ -149,6 +149,7 @@ class TensorReport:
     grad: Any = None
     numeric_grad: Any = None
     dtype: str = "torch.float32"
+    leaf_index: int | None = None  # k: the program's k-th leaf (finite differences find it so)
 
     def to_json(self) -> dict:
         out = asdict(self)

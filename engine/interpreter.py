@@ -56,6 +56,7 @@ from engine.math_style import (
     math_functions,
     replace_middle_dot,
 )
+from engine.rng import seed
 from engine.safe_objects import GradModeFactory, Namespace, SafeCallable
 
 BackwardFn = Callable[..., None]
@@ -198,7 +199,7 @@ class _Interpreter:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("default")
             try:
-                torch.manual_seed(0)
+                seed(0)
                 tree = self._prepare()
                 self._exec_block(tree.body)
             except ProgramError as problem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -12,6 +13,7 @@ from torch.overrides import TorchFunctionMode
 
 from .forward import LeafOrder, func_name
 from .limits import Limits
+from .rng import seed
 
 EPS = 1e-6
 MAX_ELEMENTS = 64  # 2 re-runs per element: beyond this the check costs more than it tells
@@ -81,7 +83,7 @@ class _Perturb(TorchFunctionMode):
 
 def numeric_grads(
     source: str,
-    leaves: Mapping[str, tuple[int, torch.Tensor]],
+    leaves: Mapping[str, tuple[int, tuple[int, ...]]],
     execute: Callable[..., Any],
     *,
     limits: Limits,
@@ -89,16 +91,16 @@ def numeric_grads(
 ) -> dict[str, Any]:
     """Central differences of the first backward's loss for each named leaf (nested lists).
 
-    `leaves` maps a name to (k, tensor): the tensor is the k-th leaf the program created,
+    `leaves` maps a name to (k, shape): the tensor is the k-th leaf the program created,
     which is how the re-runs (new tensor objects every time) find it again.
     """
-    if sum(t.numel() for _, t in leaves.values()) > MAX_ELEMENTS:
+    if sum(math.prod(shape) for _, shape in leaves.values()) > MAX_ELEMENTS:
         return {}
     deadline = time.monotonic() + TIME_BUDGET
     out: dict[str, Any] = {}
-    for name, (k, leaf) in leaves.items():
+    for name, (k, shape) in leaves.items():
         grads = []
-        for i in range(leaf.numel()):
+        for i in range(math.prod(shape)):
             if time.monotonic() > deadline:
                 return out
             hi = _loss(source, _Perturb(k, i, EPS), execute, _within(limits, deadline), inputs)
@@ -107,7 +109,7 @@ def numeric_grads(
                 break
             grads.append((hi - lo) / (2 * EPS))
         else:
-            out[name] = torch.tensor(grads, dtype=torch.float64).reshape(leaf.shape).tolist()
+            out[name] = torch.tensor(grads, dtype=torch.float64).reshape(shape).tolist()
     return out
 
 
@@ -125,7 +127,7 @@ def _loss(source, mode, execute, limits, inputs) -> float | None:
         seen.append(float(value.detach().double().sum()))
         raise _Stop
 
-    torch.manual_seed(0)
+    seed(0)
     with mode, torch.enable_grad():
         result = execute(source, limits=limits, backward=backward, inputs=inputs)
     if seen:

@@ -15,6 +15,7 @@ from .forward import ForwardRecorder
 from .limits import Limits
 from .numeric import numeric_grads
 from .record import BackwardRecorder
+from .rng import seed
 from .trace import trace
 from .values import shape_of
 
@@ -46,6 +47,45 @@ def run(
         return g.Run(ok=False, error=ErrorInfo(type(exc).__name__, _one_line(exc)))
 
 
+def numeric_check(
+    source: str,
+    done: g.Run,
+    limits: Limits | None = None,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+) -> g.Run:
+    """`done` (a run of the same source and inputs with numeric=False), numeric_grad filled in.
+
+    The finite differences only, without running the program a first time again: a
+    picture can come first and the check when someone asks for it. Never raises.
+    """
+    if not done.ok or len(done.history) != 1:
+        return done
+    limits = limits or Limits()
+    try:
+        with _RUN_LOCK, _isolated():
+            tensors = _with_numeric(source, done.tensors, limits, inputs)
+    except Exception:  # noqa: BLE001 - a check must never take its caller down
+        return done
+    return replace(done, tensors=tensors)
+
+
+def _with_numeric(
+    source: str,
+    tensors: dict[str, g.TensorReport],
+    limits: Limits,
+    inputs: Mapping[str, Any] | None,
+) -> dict[str, g.TensorReport]:
+    """The reports with numeric_grad from float64 central differences of every named leaf."""
+    from .interpreter import execute
+
+    leaves = {
+        name: (t.leaf_index, t.shape) for name, t in tensors.items() if t.leaf_index is not None
+    }
+    found = numeric_grads(source, leaves, execute, limits=limits, inputs=inputs)
+    return {name: replace(t, numeric_grad=found.get(name)) for name, t in tensors.items()}
+
+
 def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None, numeric: bool) -> g.Run:
     from .interpreter import execute  # lazy: trace and record work without the interpreter
 
@@ -75,18 +115,10 @@ def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None, numeric:
                       recorder=forward)  # fmt: skip
     if graph is not None:
         notes.extend(graph.notes)
-    tensors = {name: _report(t) for name, t in names.items()}
+    tensors = {name: _report(t, forward.leaves.of(t)) for name, t in names.items()}
     if numeric and error is None and recorder.count == 1:
         # One backward pass: its grads are what the finite differences can be compared with.
-        leaves = {
-            name: (forward.leaves.of(t), t)
-            for name, t in names.items()
-            if t.is_leaf and t.requires_grad and forward.leaves.of(t) is not None
-        }
-        found = numeric_grads(source, leaves, execute, limits=limits, inputs=inputs)
-        tensors = {
-            name: replace(report, numeric_grad=found.get(name)) for name, report in tensors.items()
-        }
+        tensors = _with_numeric(source, tensors, limits, inputs)
     return g.Run(
         ok=error is None,
         stdout=execution.stdout,
@@ -139,7 +171,7 @@ def _named_tensors(namespace: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     return out
 
 
-def _report(tensor: torch.Tensor) -> g.TensorReport:
+def _report(tensor: torch.Tensor, leaf_index: int | None) -> g.TensorReport:
     t = tensor.detach()
     grad = tensor.grad if tensor.is_leaf or tensor.retains_grad else None
     return g.TensorReport(
@@ -149,6 +181,7 @@ def _report(tensor: torch.Tensor) -> g.TensorReport:
         is_leaf=tensor.is_leaf,
         grad=grad.tolist() if grad is not None else None,
         dtype=str(tensor.dtype),
+        leaf_index=leaf_index if tensor.is_leaf and tensor.requires_grad else None,
     )
 
 
@@ -158,7 +191,7 @@ class _isolated:
     def __enter__(self):
         self.rng = torch.random.get_rng_state()
         self.grad_enabled = torch.is_grad_enabled()
-        torch.manual_seed(DEFAULT_SEED)
+        seed(DEFAULT_SEED)
         return self
 
     def __exit__(self, *exc):

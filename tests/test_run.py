@@ -209,6 +209,33 @@ def test_numeric_grad_agrees_across_the_corpus():
     assert disagree == set(NOT_SMOOTH)
 
 
+def test_numeric_check_later_equals_the_check_in_the_run():
+    """numeric_check on a numeric=False run gives the numbers run() gives, program by program."""
+    from test_interpreter import PROGRAMS
+
+    compared = 0
+    for key, source in PROGRAMS.items():
+        whole = engine.run(source)
+        quick = engine.run(source, numeric=False)
+        assert all(t.numeric_grad is None for t in quick.tensors.values()), key
+        later = engine.numeric_check(source, quick)
+        assert later.passes == quick.passes, key
+        for name, report in whole.tensors.items():
+            assert later.tensors[name].numeric_grad == report.numeric_grad, (key, name)
+            compared += report.numeric_grad is not None
+    assert compared >= 25
+
+
+def test_numeric_check_leaves_runs_it_cannot_check_alone():
+    """Errors and several backward calls: the run comes back unchanged, nothing raised."""
+    bad = engine.run("x = param(2.0)\ny = x * q\n", numeric=False)
+    assert engine.numeric_check("x = param(2.0)\ny = x * q\n", bad) is bad
+    loop = "x = param(2.0)\nfor i in range(3):\n    (x * x).backward()\n"
+    done = engine.run(loop, numeric=False)
+    assert len(done.history) == 3
+    assert engine.numeric_check(loop, done) is done
+
+
 def test_history_has_one_entry_per_backward_call():
     """A training loop's history holds every loss value, equal to torch's own loop."""
     src = (
