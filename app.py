@@ -30,6 +30,7 @@ OPTION_DEFAULTS = {  # session key -> default; DrawOptions field names follow "o
     "opt_forward": False,
     "opt_collapse": False,
 }
+PANELS = ("Tensors", "Check", "Plots", "Console")  # the tabs under the graph
 COLLAPSE_SUGGESTED = 150  # drawn nodes beyond which the app offers to collapse the middle
 PAGE_CSS = """
 <style>
@@ -372,19 +373,29 @@ def tensors_ui(run) -> None:
 
 
 def panels_ui(run, shown) -> None:
-    """Below the graph, in tabs so the graph and card stay the focus: tables, checks, plots."""
+    """Below the graph, in tabs so the graph and card stay the focus: tables, checks, plots.
+
+    Only the open tab runs (Streamlit's lazy tabs): the finite differences and the Plotly
+    figures cost more than the graph itself, and most reruns never look at them.
+    """
     from app_ui.checks import checks_ui
     from app_ui.plots import plots_ui
 
-    tensors, check, plots, console = st.tabs(["Tensors", "Check", "Plots", "Console"])
-    with tensors:
-        tensors_ui(run)
-    with check:
-        checks_ui(run, shown)
-    with plots:
-        plots_ui(run, shown)
-    with console:
-        output_ui(run)
+    tensors, check, plots, console = st.tabs(
+        list(PANELS), key="panel", on_change="rerun", default=PANELS[0]
+    )
+    if tensors.open:
+        with tensors:
+            tensors_ui(run)
+    if check.open:
+        with check:
+            checks_ui(run, shown)
+    if plots.open:
+        with plots:
+            plots_ui(run, shown)
+    if console.open:
+        with console:
+            output_ui(run)
 
 
 def output_ui(run) -> None:

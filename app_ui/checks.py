@@ -116,8 +116,12 @@ def symbolic_sentence(sym, pass_) -> str:
 
 
 def checks_ui(run, shown) -> None:
-    """The Check tab: the symbolic derivative when there is one, then every leaf's comparison."""
-    from app_ui.compute import drawable_pass
+    """The Check tab: the symbolic derivative when there is one, then every leaf's comparison.
+
+    `run` is the page's run; when it is the one on screen, its finite differences are
+    computed now, the first time this tab is opened for it (then cached).
+    """
+    from app_ui.compute import checked_program, drawable_pass
 
     sym = symbolic_for(*shown[:3]) if shown else None
     if sym is not None:
@@ -127,6 +131,9 @@ def checks_ui(run, shown) -> None:
             st.markdown(f"**Textbook derivative** (sympy) of `{sym.function}`")
             st.markdown(symbolic_sentence(sym, pass_))
             st.markdown(f"Autograd sent `{sym.variable}` the gradient `{fmt_value(grad)}`")
+    if shown is not None:
+        with st.spinner("Nudging each leaf element (finite differences)…"):
+            run = checked_program(shown[0], shown[1])
     rows = check_rows(run)
     if not rows:
         st.caption("No leaf requires grad, so there is nothing to check.")

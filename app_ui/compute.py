@@ -34,7 +34,33 @@ def _numeric(value: Any) -> bool:
 
 @st.cache_data(max_entries=128, show_spinner=False)
 def run_program(source: str, inputs: Inputs = ()):
-    """engine.run with the variables table's values; a bad value is an error like any other."""
+    """engine.run with the variables table's values; a bad value is an error like any other.
+
+    Without the finite-difference check: the graph should not wait for its re-runs. The
+    Check tab asks checked_program for them when it is opened.
+    """
+    import engine
+
+    values = input_tensors(inputs)
+    if isinstance(values, engine.ErrorInfo):
+        return engine.Run(ok=False, error=values)
+    return engine.run(source, inputs=values or None, numeric=False)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def checked_program(source: str, inputs: Inputs = ()):
+    """run_program's run with numeric_grad filled in (finite differences: re-runs only)."""
+    import engine
+
+    done = run_program(source, inputs)
+    values = input_tensors(inputs)
+    if isinstance(values, engine.ErrorInfo):
+        return done
+    return engine.numeric_check(source, done, inputs=values or None)
+
+
+def input_tensors(inputs: Inputs):
+    """The variables table as fresh tensors by name, or the ErrorInfo of its first bad value."""
     import torch
 
     import engine
@@ -45,9 +71,8 @@ def run_program(source: str, inputs: Inputs = ()):
             number = parse_value(text)
             values[name] = torch.tensor(number, dtype=torch.float32, requires_grad=requires_grad)
         except (ValueError, TypeError, RuntimeError) as exc:
-            error = engine.ErrorInfo("ValueError", f"variable {name}: {exc}")
-            return engine.Run(ok=False, error=error)
-    return engine.run(source, inputs=values or None)
+            return engine.ErrorInfo("ValueError", f"variable {name}: {exc}")
+    return values
 
 
 def drawable_pass(run, number: int):

@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 
 
-def at_preset(name: str) -> AppTest:
-    """The app after one click on the preset called `name`."""
+def at_preset(name: str, tab: str = "Tensors") -> AppTest:
+    """The app after one click on the preset called `name`, with the panel `tab` open."""
     at = AppTest.from_file(APP, default_timeout=60).run()
+    at.session_state["panel"] = tab  # the tabs are lazy: only the open one runs
     at.button(key=f"preset-{list(PRESETS).index(name)}").click().run()
     assert not at.exception
     return at
@@ -37,7 +38,7 @@ def lesson_grad() -> torch.Tensor:
 
 def test_lesson_symbolic_derivative_gives_7_and_9():
     """x² + 3x: the Check tab says dy/dx = 2*x + 3 and, at x = [2, 3], torch's [7, 9]."""
-    at = at_preset("x² + 3x")
+    at = at_preset("x² + 3x", "Check")
     text = [m.value for m in at.markdown]
     grad = fmt_value(lesson_grad().tolist())
     assert f"dy/dx = `2*x + 3`, so at x = `[2.0, 3.0]` it is `{grad}`" in text
@@ -46,7 +47,7 @@ def test_lesson_symbolic_derivative_gives_7_and_9():
 
 def test_check_table_puts_numeric_beside_autograd():
     """The linear model: every leaf's .grad, its finite differences, and that they agree."""
-    at = at_preset("Linear model w·x + b")
+    at = at_preset("Linear model w·x + b", "Check")
     table = next(d.value for d in at.dataframe if "numeric (float64)" in d.value.columns)
     w = table[table["leaf"] == "w"].iloc[0]
     assert w["autograd .grad"] == fmt_value([1.0, 2.0, 3.0])
@@ -57,16 +58,29 @@ def test_check_table_puts_numeric_beside_autograd():
 
 def test_numeric_grad_missing_says_why():
     """A training loop runs backward 5 times: the Check tab says so instead of a number."""
-    at = at_preset("Training loop")
+    at = at_preset("Training loop", "Check")
     table = next(d.value for d in at.dataframe if "numeric (float64)" in d.value.columns)
     assert set(table["numeric (float64)"]) == {
         "not computed: backward ran 5 times (it needs exactly one)"
     }
 
 
+def test_closed_tabs_do_not_run():
+    """Only the open tab's work is done: no figures or finite differences behind the Tensors tab."""
+    at = at_preset("Linear model w·x + b")
+    assert at.get("plotly_chart") == []
+    assert not any("numeric (float64)" in d.value.columns for d in at.dataframe)
+    tensors = next(d.value for d in at.dataframe if "requires_grad" in d.value.columns)
+    assert set(tensors["name"]) >= {"x", "w", "b", "y"}
+    at.session_state["panel"] = "Plots"
+    at.run()
+    assert at.get("plotly_chart") != []
+    assert not any("requires_grad" in d.value.columns for d in at.dataframe)
+
+
 def test_tangent_plot_follows_the_function_and_its_gradient():
     """The f(x) curve is x² + 3x as torch computes it; each tangent's slope is torch's grad."""
-    at = at_preset("x² + 3x")
+    at = at_preset("x² + 3x", "Plots")
     fig = figures(at)["tangent"]
     curve = fig["data"][0]
     xs = torch.tensor(curve["x"], dtype=torch.float64)
@@ -82,7 +96,7 @@ def test_gradient_bars_and_heatmap_hold_torch_grads():
     W = torch.tensor([[0.5], [-0.5]], requires_grad=True)
     b = torch.tensor([0.1], requires_grad=True)
     (X @ W + b).sum().backward()
-    figs = figures(at_preset("Broadcast bias"))
+    figs = figures(at_preset("Broadcast bias", "Plots"))
     assert figs["W.grad"]["data"][0]["type"] == "heatmap"
     assert figs["W.grad"]["data"][0]["z"] == W.grad.tolist()
     bar = figs["gradients"]["data"][0]
@@ -103,7 +117,7 @@ def test_training_loop_plots_loss_and_parameters_per_call():
         opt.zero_grad()
         loss.backward()
         opt.step()
-    figs = figures(at_preset("Training loop"))
+    figs = figures(at_preset("Training loop", "Plots"))
     assert figs["loss"]["data"][0]["y"] == pytest.approx(losses)
     w_line = next(t for t in figs["params"]["data"] if t["name"] == "w")
     assert w_line["y"] == pytest.approx(ws)
