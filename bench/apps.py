@@ -23,19 +23,20 @@ GRAPH = {OURS: ".agx-canvas svg", BASELINE: '[data-testid="stGraphVizChart"] svg
 def server(script: Path, run_log: Path | None = None):
     """`streamlit run script` on a free port; yields (url, time.perf_counter() at start).
 
-    With run_log, the script runs inside timed_app.py, which appends each run's seconds.
+    With run_log, the server is timed_server.py, which appends each script run's seconds.
     """
     port = free_port()
     env = dict(os.environ)
+    launch = ["-m", "streamlit"]
     if run_log is not None:
-        env.update(BENCH_APP=str(script), BENCH_RUN_LOG=str(run_log))
-        script = ROOT / "bench" / "timed_app.py"
+        env["BENCH_RUN_LOG"] = str(run_log)
+        launch = [str(ROOT / "bench" / "timed_server.py")]
     started = time.perf_counter()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+        [sys.executable, *launch, "run", str(script), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+        cwd=ROOT, stdout=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "w"), stderr=subprocess.STDOUT, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
