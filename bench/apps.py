@@ -36,7 +36,7 @@ def server(script: Path, run_log: Path | None = None):
         [sys.executable, *launch, "run", str(script), "--server.headless", "true",
          "--server.port", str(port), "--server.address", "127.0.0.1",
          "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=open(os.environ.get("BENCH_SERVER_LOG", os.devnull), "w"), stderr=subprocess.STDOUT, env=env,
+        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
