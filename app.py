@@ -464,7 +464,22 @@ def main() -> None:
     st.set_page_config(page_title="Autograd Explorer", page_icon="∂", layout="wide")
     url_state_ui()
     present = st.session_state.present
+    st.session_state.present_drawn = present
     st.html(PAGE_CSS + (PRESENT_CSS if present else ""))
+    if not present:
+        header_ui()
+        presets_ui()
+    workspace_ui()
+
+
+@st.fragment
+def workspace_ui() -> None:
+    """Editor, graph, card and panels. A fragment: an edit, a step or an option reruns only
+    this, not the title and the examples above it, which no edit changes.
+    """
+    present = st.session_state.present
+    if present != st.session_state.present_drawn:
+        st.rerun()  # the mode switch beside the graph changes the whole page
     if present:
         graph_col, card_col = st.columns([2, 1])
         source = st.session_state.program
@@ -473,8 +488,6 @@ def main() -> None:
             status_ui(run, source)
             guidance_ui(source)
     else:
-        header_ui()
-        presets_ui()
         edit_col, graph_col, card_col = st.columns([4, 6, 3])
         with edit_col:
             source = editor_ui()

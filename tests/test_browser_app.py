@@ -166,3 +166,42 @@ def test_forward_option_plays_values_first_and_caption_follows_play(app_page):
     )
     app_page.keyboard.press("Space")
     expect(caption).to_be_visible()
+
+
+def test_an_edit_reruns_only_the_workspace_and_presentation_mode_round_trips(app_page):
+    """Typing asks for a run of the workspace fragment only (the title and examples are not
+    rebuilt); leaving presentation mode from beside the graph brings them back (a full run).
+    """
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    requests = []  # (fragment id or "", ...) of every rerun the page asks for
+
+    def on_socket(ws):
+        def sent(payload):
+            if isinstance(payload, bytes):
+                msg = BackMsg.FromString(payload)
+                if msg.WhichOneof("type") == "rerun_script":
+                    requests.append(msg.rerun_script.fragment_id)
+
+        ws.on("framesent", sent)
+
+    app_page.on("websocket", on_socket)
+    app_page.reload()
+    svg_text(app_page, "y").first.wait_for(timeout=TIMEOUT)
+    wait_script_done(app_page)
+    requests.clear()
+    program = CARD_MODEL.replace("param(1.0)", "param(5.0)")
+    type_program(app_page, program)
+    w, x = torch.tensor([0.1, 0.2, 0.3]), torch.tensor([1.0, 2.0, 3.0])
+    expect(
+        svg_text(app_page, f"= {fmt_value((torch.dot(w, x) + 5.0).item())}").first
+    ).to_be_visible()
+    wait_script_done(app_page)
+    assert requests and all(requests), f"the edit asked for a full run: {requests}"
+    title = app_page.get_by_role("heading", name="Autograd Explorer")
+    app_page.get_by_text("Presentation mode").first.click()
+    expect(title).to_have_count(0)
+    expect(app_page.locator('[data-testid="stTextArea"]')).to_have_count(0)
+    app_page.get_by_text("Presentation mode").first.click()
+    expect(title).to_be_visible()
+    expect(app_page.locator('[data-testid="stTextArea"] textarea')).to_have_value(program)
