@@ -201,6 +201,7 @@ def guidance_ui(source: str) -> None:
 def option_items() -> tuple:
     """The drawing options as hashable (field, value) pairs (presentation: slide, no legend)."""
     items = {key.removeprefix("opt_"): st.session_state[key] for key in OPTION_DEFAULTS}
+    items["direction"] = items["direction"] or OPTION_DEFAULTS["opt_direction"]
     if st.session_state.present:
         # A projector needs every pixel for the graph: big type, and no legend under it.
         items["theme"] = "slide"
@@ -233,10 +234,15 @@ def options_ui() -> None:
             ["TB", "LR"],
             key="opt_direction",
             format_func={"TB": "top → bottom", "LR": "left → right"}.get,
+            on_change=keep_a_direction,
         )
         st.selectbox("Theme", list(THEMES), key="opt_theme", disabled=st.session_state.present)
-    if st.session_state.opt_direction is None:  # a segmented control can be clicked off
-        st.session_state.opt_direction = "TB"
+
+
+def keep_a_direction() -> None:
+    """A segmented control can be clicked off; a graph still needs a direction."""
+    if st.session_state.opt_direction is None:
+        st.session_state.opt_direction = OPTION_DEFAULTS["opt_direction"]
 
 
 def pass_ui(run) -> int:

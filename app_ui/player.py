@@ -17,21 +17,24 @@ ASSETS = Path(__file__).resolve().parent.parent / "graphviz_utils"
 
 # Streamlit calls the default export again whenever `data` changes (and on some reruns): the
 # player is mounted once per graph key and left alone otherwise, so a rerun caused by the
-# player's own step report never restarts the animation.
+# player's own step report never restarts the animation. The element itself stays the same
+# across graphs (one Streamlit key): a new element per graph made the browser restyle the
+# whole page for its stylesheet, about 150 ms of every edit. So the step it reports carries
+# the mount it belongs to, and a report about an earlier graph is ignored.
 GLUE_JS = """
 export default function (component) {
   const { data, parentElement, setStateValue } = component;
   const host = parentElement.querySelector('.ae-host');
   if (!host || !data) return;
   host.classList.toggle('ae-stale', !!data.stale);
-  if (host.dataset.key === data.key) return;
-  host.dataset.key = data.key;
+  if (host.dataset.mount === String(data.mount)) return;
+  host.dataset.mount = String(data.mount);
   if (host.__player) host.__player.pause();
   if (host.__observer) host.__observer.disconnect();
   host.replaceChildren();
   let sent = data.start;
   const send = (step) => {
-    if (step !== sent) { sent = step; setStateValue('step', step); }
+    if (step !== sent) { sent = step; setStateValue('step', { mount: data.mount, step }); }
   };
   host.__player = mountPlayer(host, data, send);
   // player.js reports once when play stops. Stepping by hand (buttons, keys) should move the
@@ -80,19 +83,25 @@ def show_player(payload: dict | None, shown: tuple, step: int, *, stale: bool) -
     if PLAYER is None or payload is None:
         return _fallback(shown, step)
     key = graph_key(shown)
-    # The start step stays what it was when this graph was first shown: then `data` is the
-    # same on every rerun the player causes, and the big SVG is not sent to the browser again.
-    start = st.session_state.setdefault("player_start", {}).setdefault(key, step)
+    state = st.session_state
+    # Presentation mode moves the player to another column: a new element, a new mount.
+    where = (key, bool(state.get("present")))
+    if state.get("player_shown") != where:
+        # A graph mounts at the step the page shows now; `mount` tells its reports apart
+        # from those of an earlier mount (A, then B, then A again).
+        state.player_shown, state.player_mount, state.player_start = (
+            where, state.get("player_mount", 0) + 1, step,
+        )  # fmt: skip
+    # The start step stays what it was when this graph was mounted: then `data` is the same
+    # on every rerun the player causes, and the big SVG is not sent to the browser again.
     # The step card explains a paused step: the player's caption shows only while playing.
-    data = {**payload, "start": start, "key": key, "stale": stale, "caption": "playing"}
-    result = PLAYER(
-        key=f"player-{key}",
-        data=data,
-        default={"step": step},
-        on_step_change=lambda: None,
-    )
-    shown_step = getattr(result, "step", None)
-    return step if shown_step is None else int(shown_step)
+    data = {**payload, "start": state.player_start, "key": key, "mount": state.player_mount,
+            "stale": stale, "caption": "playing"}  # fmt: skip
+    result = PLAYER(key="player", data=data, default={"step": None}, on_step_change=lambda: None)
+    report = getattr(result, "step", None)
+    if isinstance(report, dict) and report.get("mount") == state.player_mount:
+        return int(report["step"])
+    return step
 
 
 def _fallback(shown: tuple, step: int) -> int:

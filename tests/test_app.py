@@ -185,3 +185,35 @@ def test_forward_toggle_sends_forward_frames_and_caption_only_while_playing():
     forward = player_json(at)["forward"]
     assert forward[1]["caption"].startswith(f"Forward 1 of {len(forward) - 1}: ")
     assert forward[-1]["node"] == "node-" + engine.run(at.session_state.program).graph.output
+
+
+def test_direction_clicked_off_keeps_drawing_top_to_bottom():
+    """The direction control can be clicked off: no crash, and the graph keeps a direction."""
+    top_down = player_json(at_run())["svg"]
+    at = at_run()
+    at.button_group(key="opt_direction").set_value("LR").run()
+    assert player_json(at)["svg"] != top_down
+    at.button_group(key="opt_direction").set_value(None).run()
+    assert not at.exception
+    assert at.session_state.opt_direction == "TB"
+    assert player_json(at)["svg"] == top_down
+
+
+def test_player_reports_of_an_earlier_graph_are_ignored():
+    """One player element serves every graph: a step it reported for an earlier mount must
+    not move the step of the graph on screen now; a report for this mount does."""
+    at = at_run()
+    first = player_json(at)["mount"]
+    at.session_state["player"] = {"step": {"mount": first, "step": 2}}
+    at.run()
+    assert at.session_state.step == 2
+    at.text_area(key="program").input("x = param(2.0)\ny = x * x * x\n").run()
+    data = player_json(at)
+    assert data["mount"] == first + 1 and data["start"] == at.session_state.step
+    at.session_state["player"] = {"step": {"mount": first, "step": 0}}  # late, from before
+    at.run()
+    assert not at.exception
+    assert at.session_state.step == data["start"]
+    at.session_state["player"] = {"step": {"mount": first + 1, "step": 0}}
+    at.run()
+    assert at.session_state.step == 0

@@ -65,7 +65,12 @@ def test_dot_timeout_says_so_and_recovers(at, monkeypatch):
     def too_slow(*args, **kwargs):
         raise subprocess.TimeoutExpired(args[0] if args else "dot", kwargs.get("timeout", 10))
 
+    def pool_too_slow(*args, **kwargs):
+        raise layout.dot_worker.DotTimeout()
+
+    # Both ways dot runs: once per call, and the long-lived processes behind layout_svg.
     monkeypatch.setattr(layout.subprocess, "run", too_slow)
+    monkeypatch.setattr(layout.dot_worker, "svg", pool_too_slow)
     at.text_area(key="program").input(program("dot-timeout")).run()
     assert not at.exception
     assert "longer than" in messages(at) and "layout_seconds" in messages(at)
