@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import tokenize
 from typing import Any
@@ -92,7 +93,13 @@ maximum minimum where
 
 
 def math_functions() -> dict[str, Any]:
-    """The bare function names both styles may call."""
+    """The bare function names both styles may call (a fresh dict: a run may add names)."""
+    return dict(_math_table())
+
+
+@functools.cache
+def _math_table() -> dict[str, Any]:
+    # The wrappers hold no state, so one set serves every run: building it took ~2 ms a run.
     table: dict[str, Any] = {name: _tensor_function(getattr(torch, name)) for name in _ELEMENTWISE}
     table["softmax"] = _tensor_function(torch.softmax, dim=-1)
     table["log_softmax"] = _tensor_function(torch.log_softmax, dim=-1)
