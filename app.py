@@ -81,11 +81,6 @@ def load_scenario(name: str) -> None:
 def url_state_ui() -> None:
     """Once per session: the view a share link describes becomes the session's state."""
     if "url_loaded" in st.session_state:
-        # Streamlit forgets the value of a widget that was not drawn on the last run (the
-        # editor in presentation mode, the pass picker of a one-pass program): keep them.
-        for key in ("program", "pass_number", "step", *OPTION_DEFAULTS):
-            if key in st.session_state:
-                st.session_state[key] = st.session_state[key]
         return
     st.session_state.url_loaded = True
     view = share.params_to_view(st.query_params.to_dict())
@@ -97,6 +92,16 @@ def url_state_ui() -> None:
         st.session_state.opt_theme = view.theme
     for key, default in OPTION_DEFAULTS.items():
         st.session_state.setdefault(key, default)
+
+
+def keep_state_ui() -> None:
+    """Streamlit forgets the value of a widget that was not drawn on the last run (the editor
+    in presentation mode, the pass picker of a one-pass program, the options while their menu
+    is closed): assigning each value to itself keeps it. Every run of the workspace does it.
+    """
+    for key in ("program", "pass_number", "step", *OPTION_DEFAULTS):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
 
 
 def header_ui() -> None:
@@ -209,11 +214,25 @@ def option_items() -> tuple:
     return tuple(sorted(items.items()))
 
 
+def lazy_menu(label: str, icon: str, key: str):
+    """A popover whose content is made only while it is open (opening it reruns the page)."""
+    return st.popover(label, icon=icon, key=key, on_change="rerun")
+
+
 def options_ui() -> None:
-    """The drawing options of graphviz_utils, in a popover so the graph keeps the room."""
+    """The drawing options of graphviz_utils, in a popover so the graph keeps the room.
+
+    Like the other menus, its widgets are only made while it is open (a lazy popover): most
+    reruns never show them. keep_state_ui keeps their values while they are not drawn.
+    """
     from graphviz_utils import THEMES
 
-    with st.popover("Graph options", icon=":material/tune:"):
+    menu = st.popover(
+        "Graph options", icon=":material/tune:", key="menu-options", on_change="rerun"
+    )
+    if not menu.open:
+        return
+    with menu:
         st.toggle("Fold AccumulateGrad into its leaf", key="opt_fold_accumulate")
         st.toggle("Show saved tensors", key="opt_show_saved")
         st.toggle("Show values", key="opt_show_values")
@@ -321,7 +340,12 @@ def downloads_ui(shown, step: int) -> None:
 
     source, inputs, number, items = shown
     steps = len(drawable_pass(run_program(source, inputs), number).steps)
-    with st.popover("Download", icon=":material/download:"):
+    menu = st.popover(
+        "Download", icon=":material/download:", key="menu-download", on_change="rerun"
+    )
+    if not menu.open:
+        return
+    with menu:
         for fmt, label, whole, mime in (
             ("svg", "SVG of this step", False, "image/svg+xml"),
             ("png", "PNG of this step", False, "image/png"),
@@ -352,8 +376,11 @@ def share_ui(params: dict[str, str]) -> None:
     """A link that reproduces this view: program, pass, step, theme and mode."""
     from urllib.parse import urlencode
 
+    menu = lazy_menu("Share", ":material/link:", "menu-share")
+    if not menu.open:
+        return
     base = (st.context.url or "").split("?")[0]
-    with st.popover("Share", icon=":material/link:"):
+    with menu:
         st.caption("This link opens the same program at the same step.")
         st.code(f"{base}?{urlencode(params)}", language=None, wrap_lines=True)
 
@@ -483,6 +510,7 @@ def workspace_ui() -> None:
     """Editor, graph, card and panels. A fragment: an edit, a step or an option reruns only
     this, not the title and the examples above it, which no edit changes.
     """
+    keep_state_ui()
     present = st.session_state.present
     if present != st.session_state.present_drawn:
         st.rerun()  # the mode switch beside the graph changes the whole page

@@ -19,6 +19,12 @@ def at_run(**kwargs) -> AppTest:
     return at.run(**kwargs)
 
 
+def open_menu(at: AppTest, key: str) -> AppTest:
+    """Open one of the page's lazy popovers (its content is made only while it is open)."""
+    at.session_state[key] = True
+    return at.run()
+
+
 def preset_names() -> list[str]:
     import sys
 
@@ -180,6 +186,7 @@ def test_forward_toggle_sends_forward_frames_and_caption_only_while_playing():
     at = at_run()
     data = player_json(at)
     assert data["forward"] == [] and data["caption"] == "playing"
+    open_menu(at, "menu-options")
     at.toggle(key="opt_forward").set_value(True).run()
     assert not at.exception
     forward = player_json(at)["forward"]
@@ -191,6 +198,7 @@ def test_direction_clicked_off_keeps_drawing_top_to_bottom():
     """The direction control can be clicked off: no crash, and the graph keeps a direction."""
     top_down = player_json(at_run())["svg"]
     at = at_run()
+    open_menu(at, "menu-options")
     at.button_group(key="opt_direction").set_value("LR").run()
     assert player_json(at)["svg"] != top_down
     at.button_group(key="opt_direction").set_value(None).run()
@@ -217,3 +225,21 @@ def test_player_reports_of_an_earlier_graph_are_ignored():
     at.session_state["player"] = {"step": {"mount": first + 1, "step": 0}}
     at.run()
     assert at.session_state.step == 0
+
+
+def test_closed_menus_make_no_widgets_and_options_outlive_them():
+    """Options, downloads and the share link are made only while their menu is open; an
+    option set in the menu stays set after it closes and through later edits."""
+    at = at_run()
+    assert [t.key for t in at.toggle] == ["present"]
+    assert at.get("download_button") == [] and len(at.code) == 0
+    open_menu(at, "menu-options")
+    at.toggle(key="opt_forward").set_value(True).run()
+    at.session_state["menu-options"] = False
+    at.text_area(key="program").input("x = param(2.0)\ny = x * x\n").run()
+    assert at.session_state.opt_forward is True
+    assert player_json(at)["forward"] != []
+    open_menu(at, "menu-download")
+    assert len(at.get("download_button")) == 5
+    open_menu(at, "menu-share")
+    assert "?p=" in at.code[0].value  # the compressed program

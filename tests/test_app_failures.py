@@ -41,7 +41,9 @@ def still_usable(at: AppTest, tag: str) -> None:
 
 @pytest.fixture
 def at() -> AppTest:
-    page = AppTest.from_file(APP, default_timeout=60).run()
+    page = AppTest.from_file(APP, default_timeout=60)
+    page.session_state["menu-download"] = True  # the Download menu open: its buttons are made
+    page.run()
     assert not page.exception
     return page
 
