@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import streamlit as st
 
 from app_ui import share
@@ -287,7 +289,9 @@ def graph_ui(shown, stale: bool) -> tuple[int, bool]:
             "Out of date: this is the graph of the last program that ran.",
             icon=":material/history:",
         )
-    with st.spinner("Laying out the graph…"):
+    # A small graph is laid out in milliseconds (dot stays running); a spinner costs a thread.
+    big = len(pass_.graph.nodes) > COLLAPSE_SUGGESTED
+    with st.spinner("Laying out the graph…") if big else contextlib.nullcontext():
         payload = player_payload(source, inputs, number, items) if PLAYER else None
     st.session_state.step = max(-1, min(st.session_state.step, len(pass_.steps) - 1))
     collapse_hint_ui(pass_)
