@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from pathlib import Path
 
 import streamlit as st
 
@@ -10,6 +11,8 @@ from app_ui import share
 from app_ui.presets import DEFAULT_PROGRAM, PRESETS
 from app_ui.scenarios import SCENARIOS, active_scenario
 
+# Our own ∂ (a bare "∂" is not an emoji: the browser fetched it as a URL on every rerun).
+FAVICON = Path(__file__).resolve().parent / "app_ui" / "favicon.svg"
 EMPTY_HINT = (
     "Nothing to draw yet. Type a model on the left, for example `y = w·x + b` with "
     "`w = param([0.1, 0.2])`, or pick one of the examples above."
@@ -498,7 +501,7 @@ def url_ui(source: str, number: int, step: int) -> dict[str, str]:
 
 
 def main() -> None:
-    st.set_page_config(page_title="Autograd Explorer", page_icon="∂", layout="wide")
+    st.set_page_config(page_title="Autograd Explorer", page_icon=str(FAVICON), layout="wide")
     url_state_ui()
     present = st.session_state.present
     st.session_state.present_drawn = present

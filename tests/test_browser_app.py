@@ -56,6 +56,8 @@ def test_page_loads_with_editor(app_page):
     editor.wait_for(timeout=30_000)
     assert "param(" in editor.input_value()
     assert app_page.title() == "Autograd Explorer"
+    icons = app_page.evaluate("[...document.querySelectorAll('link[rel~=icon]')].map(l => l.href)")
+    assert icons and all(h.startswith("data:image/svg+xml") for h in icons), icons  # our own ∂
 
 
 def test_typed_model_draws_dot_and_accumulate_grad(app_page):
