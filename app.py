@@ -260,7 +260,14 @@ def options_ui() -> None:
             format_func={"TB": "top → bottom", "LR": "left → right"}.get,
             on_change=keep_a_direction,
         )
-        st.selectbox("Theme", list(THEMES), key="opt_theme", disabled=st.session_state.present)
+        present = st.session_state.present
+        st.selectbox(
+            "Theme",
+            list(THEMES),
+            key="opt_theme",
+            disabled=present,
+            help="Presentation mode draws with the slide theme." if present else None,
+        )
 
 
 def keep_a_direction() -> None:
