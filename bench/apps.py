@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -12,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
-from conftest import CHROMIUM, CHROMIUM_ARGS, free_port, wait_healthy  # noqa: E402
+from conftest import CHROMIUM, CHROMIUM_ARGS, streamlit_process  # noqa: E402
 
 OURS, BASELINE = ROOT / "app.py", ROOT / "bench" / "baseline_app.py"
 # The graph each app draws: our player's SVG, or Streamlit's graphviz chart.
@@ -25,30 +24,14 @@ def server(script: Path, run_log: Path | None = None):
 
     With run_log, the server is timed_server.py, which appends each script run's seconds.
     """
-    port = free_port()
     env = dict(os.environ)
-    launch = ["-m", "streamlit"]
+    launch = ("-m", "streamlit")
     if run_log is not None:
         env["BENCH_RUN_LOG"] = str(run_log)
-        launch = [str(ROOT / "bench" / "timed_server.py")]
+        launch = (str(ROOT / "bench" / "timed_server.py"),)
     started = time.perf_counter()
-    proc = subprocess.Popen(
-        [sys.executable, *launch, "run", str(script), "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, proc, timeout=120)
+    with streamlit_process(script, launch=launch, env=env) as (url, _):
         yield url, started
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @contextlib.contextmanager

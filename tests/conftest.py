@@ -65,22 +65,24 @@ def wait_healthy(url: str, proc: subprocess.Popen, timeout: float = 60.0) -> Non
     raise RuntimeError(f"{url}/_stcore/health did not answer ok within {timeout:.0f}s")
 
 
-@pytest.fixture
-def streamlit_server(tmp_path):
-    """A headless `streamlit run app.py` on a free port; stopped when the test ends."""
+@contextlib.contextmanager
+def streamlit_process(script: Path, *, launch=("-m", "streamlit"), env=None, output=None):
+    """`streamlit run script` headless on a free port; yields (url, process); always stopped.
+
+    `launch` is what follows the interpreter (a wrapper script for the benchmarks), and
+    `output` a file for the server's log (else it is discarded).
+    """
     port = free_port()
-    log_path = tmp_path / "streamlit.log"
-    log = log_path.open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+        [sys.executable, *launch, "run", str(script),
          "--server.headless", "true", "--server.port", str(port),
          "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT, env=env, stdout=output or subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(url, proc)
-        yield url, log_path
+        wait_healthy(url, proc, timeout=120)
+        yield url, proc
     finally:
         proc.terminate()
         try:
@@ -88,7 +90,14 @@ def streamlit_server(tmp_path):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        log.close()
+
+
+@pytest.fixture
+def streamlit_server(tmp_path):
+    """A headless `streamlit run app.py` on a free port; stopped when the test ends."""
+    log_path = tmp_path / "streamlit.log"
+    with log_path.open("w") as log, streamlit_process(ROOT / "app.py", output=log) as (url, _):
+        yield url, log_path
 
 
 @pytest.fixture(scope="session")
