@@ -354,9 +354,7 @@ def downloads_ui(shown, step: int) -> None:
 
     source, inputs, number, items = shown
     steps = len(drawable_pass(run_program(source, inputs), number).steps)
-    menu = st.popover(
-        "Download", icon=":material/download:", key="menu-download", on_change="rerun"
-    )
+    menu = lazy_menu("Download", ":material/download:", "menu-download")
     if not menu.open:
         return
     with menu:
