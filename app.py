@@ -232,9 +232,7 @@ def options_ui() -> None:
     """
     from graphviz_utils import THEMES
 
-    menu = st.popover(
-        "Graph options", icon=":material/tune:", key="menu-options", on_change="rerun"
-    )
+    menu = lazy_menu("Graph options", ":material/tune:", "menu-options")
     if not menu.open:
         return
     with menu:
