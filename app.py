@@ -397,22 +397,13 @@ def share_ui(params: dict[str, str]) -> None:
 
 def tensors_ui(run) -> None:
     """Every named tensor as the program left it: value, shape, requires_grad, grad."""
-    from engine.values import fmt_shape, fmt_value
+    from app_ui.tables import markdown_table, tensor_rows
 
     if not run.tensors:
         st.caption("No named tensors yet.")
         return
-    rows = [
-        {
-            "name": name,
-            "value": fmt_value(t.value),
-            "shape": fmt_shape(t.shape),
-            "requires_grad": t.requires_grad,
-            "grad": fmt_value(t.grad) if t.grad is not None else "",
-        }
-        for name, t in run.tensors.items()
-    ]
-    st.dataframe(rows, hide_index=True, width="stretch")
+    with st.container(key="tensors-table"):
+        st.markdown(markdown_table(tensor_rows(run)))
 
 
 def panels_ui(run, shown) -> None:
@@ -421,9 +412,6 @@ def panels_ui(run, shown) -> None:
     Only the open tab runs (Streamlit's lazy tabs): the finite differences and the Plotly
     figures cost more than the graph itself, and most reruns never look at them.
     """
-    from app_ui.checks import checks_ui
-    from app_ui.plots import plots_ui
-
     tensors, check, plots, console = st.tabs(
         list(PANELS), key="panel", on_change="rerun", default=PANELS[0]
     )
@@ -431,9 +419,13 @@ def panels_ui(run, shown) -> None:
         with tensors:
             tensors_ui(run)
     if check.open:
+        from app_ui.checks import checks_ui
+
         with check:
             checks_ui(run, shown)
     if plots.open:
+        from app_ui.plots import plots_ui
+
         with plots:
             plots_ui(run, shown)
     if console.open:

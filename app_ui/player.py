@@ -36,7 +36,7 @@ export default function (component) {
   const send = (step) => {
     if (step !== sent) { sent = step; setStateValue('step', { mount: data.mount, step }); }
   };
-  host.__player = mountPlayer(host, data, send);
+  host.__player = mountPlayer(host, Object.assign(JSON.parse(data.player), data), send);
   // player.js reports once when play stops. Stepping by hand (buttons, keys) should move the
   // step card at once, so watch the frame shown; while playing, the player's own caption
   // explains each step and nothing goes to the server until play stops (no round trips,
@@ -95,8 +95,10 @@ def show_player(payload: dict | None, shown: tuple, step: int, *, stale: bool) -
     # The start step stays what it was when this graph was mounted: then `data` is the same
     # on every rerun the player causes, and the big SVG is not sent to the browser again.
     # The step card explains a paused step: the player's caption shows only while playing.
-    data = {**payload, "start": state.player_start, "key": key, "mount": state.player_mount,
-            "stale": stale, "caption": "playing"}  # fmt: skip
+    # The picture and frames go as one JSON string: Streamlit scans a component's top-level
+    # values for dataframes, and a list there made it import pandas (0.3 s) on the first run.
+    data = {"player": json.dumps(payload), "start": state.player_start, "key": key,
+            "mount": state.player_mount, "stale": stale, "caption": "playing"}  # fmt: skip
     result = PLAYER(key="player", data=data, default={"step": None}, on_step_change=lambda: None)
     report = getattr(result, "step", None)
     if isinstance(report, dict) and report.get("mount") == state.player_mount:

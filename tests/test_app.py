@@ -11,6 +11,7 @@ from engine.values import fmt_value
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
+CARD = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
 BROKEN = "x = param([2.0, 3.0])\ny = x *\n"
 
 
@@ -34,9 +35,19 @@ def preset_names() -> list[str]:
     return list(PRESETS)
 
 
+def tensor_table(at: AppTest) -> list[dict[str, str]]:
+    """The Tensors tab's Markdown table as rows of plain text (bold and code marks dropped)."""
+    text = next(m.value for m in at.markdown if m.value.startswith("| name |"))
+    lines = [ln.strip().strip("|").split(" | ") for ln in text.splitlines()]
+    head = [c.strip() for c in lines[0]]
+    return [
+        dict(zip(head, (c.strip().strip("*`").replace("\\|", "|") for c in cells), strict=True))
+        for cells in lines[2:]
+    ]
+
+
 def tensor_row(at: AppTest, name: str) -> dict:
-    table = next(d.value for d in at.dataframe if "grad" in d.value.columns)
-    return table[table["name"] == name].iloc[0].to_dict()
+    return next(row for row in tensor_table(at) if row["name"] == name)
 
 
 def test_app_shows_title_and_editor():
@@ -155,7 +166,8 @@ def player_json(at: AppTest) -> dict:
     """The data the app sends to its player component (the SVG, frames and options)."""
     import json
 
-    return json.loads(at.get("bidi_component")[0].proto.json)
+    data = json.loads(at.get("bidi_component")[0].proto.json)
+    return {**json.loads(data.pop("player")), **data}  # the picture and frames are one string
 
 
 CHAIN_300 = "x = param(0.5)\ny = x\nfor i in range(300):\n    y = sin(y)\n"
@@ -243,3 +255,40 @@ def test_closed_menus_make_no_widgets_and_options_outlive_them():
     assert len(at.get("download_button")) == 5
     open_menu(at, "menu-share")
     assert "?p=" in at.code[0].value  # the compressed program
+
+
+def test_tensors_table_holds_torch_values_and_grads():
+    """The Tensors tab: each named tensor's value, shape, requires_grad and grad, as torch has
+    them after the card's model ran (without pandas: a Markdown table)."""
+    at = at_run()
+    at.text_area(key="program").input(CARD).run()
+    x = torch.tensor([1.0, 2.0, 3.0])
+    w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    b = torch.tensor(1.0, requires_grad=True)
+    y = torch.dot(w, x) + b
+    y.backward()
+    rows = {row["name"]: row for row in tensor_table(at)}
+    assert set(rows) == {"x", "w", "b", "y"}
+    assert rows["w"] == {"name": "w", "value": fmt_value(w.tolist()), "shape": "3",
+                         "requires_grad": "True", "grad": fmt_value(w.grad.tolist())}  # fmt: skip
+    assert rows["b"]["grad"] == fmt_value(b.grad.item())
+    assert rows["x"]["requires_grad"] == "False" and rows["x"]["grad"] == ""
+    assert rows["y"]["value"] == fmt_value(y.item())
+
+
+def test_first_paint_imports_no_pandas_sympy_or_plots():
+    """The first run imports only what the first picture needs: pandas, pyarrow and sympy
+    wait for a tab or a table that uses them (they cost about a second of cold start)."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys\n"
+        "from streamlit.testing.v1 import AppTest\n"
+        f"at = AppTest.from_file({APP!r}, default_timeout=60).run()\n"
+        "assert not at.exception\n"
+        "print(sorted(m for m in ('pandas', 'pyarrow', 'sympy', 'app_ui.plots')"
+        " if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "[]"
