@@ -35,6 +35,6 @@ def _cell(column: str, text: str) -> str:
     text = text.replace("|", "\\|")  # a bar would end the cell
     if column == "name":
         return f"**{text}**"
-    if column == "requires_grad":
+    if column in ("shape", "requires_grad"):
         return text
     return f"`{text}`"
