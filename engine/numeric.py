@@ -88,11 +88,13 @@ def numeric_grads(
     *,
     limits: Limits,
     inputs: Mapping[str, Any] | None = None,
+    given: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """Central differences of the first backward's loss for each named leaf (nested lists).
 
     `leaves` maps a name to (k, shape): the tensor is the k-th leaf the program created,
-    which is how the re-runs (new tensor objects every time) find it again.
+    which is how the re-runs (new tensor objects every time) find it again. `given` names
+    the leaves that are tensors of `inputs` the program used as they were given.
     """
     if sum(math.prod(shape) for _, shape in leaves.values()) > MAX_ELEMENTS:
         return {}
@@ -103,8 +105,11 @@ def numeric_grads(
         for i in range(math.prod(shape)):
             if time.monotonic() > deadline:
                 return out
-            hi = _loss(source, _Perturb(k, i, EPS), execute, _within(limits, deadline), inputs)
-            lo = _loss(source, _Perturb(k, i, -EPS), execute, _within(limits, deadline), inputs)
+            hi, lo = (
+                _loss(source, *_nudged(name, k, i, delta, inputs, given), execute,
+                      _within(limits, deadline))
+                for delta in (EPS, -EPS)
+            )  # fmt: skip
             if hi is None or lo is None:
                 break
             grads.append((hi - lo) / (2 * EPS))
@@ -118,7 +123,20 @@ def _within(limits: Limits, deadline: float) -> Limits:
     return replace(limits, seconds=max(0.0, min(limits.seconds, deadline - time.monotonic())))
 
 
-def _loss(source, mode, execute, limits, inputs) -> float | None:
+def _nudged(name: str, k: int, element: int, delta: float, inputs, given: frozenset[str]):
+    """The mode and inputs of one re-run that moves one element of leaf `name` by delta.
+
+    A leaf the program makes is nudged by the mode when it is first used. A leaf the caller
+    gives (the variables table) is touched by the program only at its first use, when the
+    mode would number it too late for that use to see the nudge: it is nudged in the
+    inputs instead, and the mode nudges nothing (index -1).
+    """
+    if name in given and isinstance(inputs.get(name), torch.Tensor):
+        return _Perturb(-1, 0, 0.0), _widened(inputs, (name, element, delta))
+    return _Perturb(k, element, delta), _widened(inputs)
+
+
+def _loss(source, mode, inputs, execute, limits) -> float | None:
     """The value the program's first backward() ran on, in a float64 re-run."""
     seen: list[float] = []
 
@@ -136,3 +154,24 @@ def _loss(source, mode, execute, limits, inputs) -> float | None:
     if result.error is None and not result.backward_called and name in result.namespace:
         return float(result.namespace[name].detach().double().sum())
     return None
+
+
+def _widened(inputs: Mapping[str, Any] | None, nudge=None) -> dict[str, Any] | None:
+    """Fresh float64 copies of the caller's float tensors for one re-run, one element nudged.
+
+    float64, because 3.0 + 1e-6 in the caller's float32 is mostly rounding; copies, because
+    the caller's tensors must come back as they were given.
+    """
+    if not inputs:
+        return None
+    out = {
+        name: value.detach().double().requires_grad_(value.requires_grad)
+        if isinstance(value, torch.Tensor) and value.is_floating_point()
+        else value
+        for name, value in inputs.items()
+    }
+    if nudge is not None:
+        name, element, delta = nudge
+        with torch.no_grad():
+            out[name].view(-1)[element] += delta
+    return out

@@ -64,7 +64,7 @@ def numeric_check(
     limits = limits or Limits()
     try:
         with _RUN_LOCK, _isolated():
-            tensors = _with_numeric(source, done.tensors, limits, inputs)
+            tensors = _with_numeric(source, done.tensors, limits, inputs, done.undeclared)
     except Exception:  # noqa: BLE001 - a check must never take its caller down
         return done
     return replace(done, tensors=tensors)
@@ -75,14 +75,19 @@ def _with_numeric(
     tensors: dict[str, g.TensorReport],
     limits: Limits,
     inputs: Mapping[str, Any] | None,
+    undeclared: tuple[str, ...],
 ) -> dict[str, g.TensorReport]:
-    """The reports with numeric_grad from float64 central differences of every named leaf."""
+    """The reports with numeric_grad from float64 central differences of every named leaf.
+
+    `undeclared`: the names the program read from `inputs` (it defines the others itself).
+    """
     from .interpreter import execute
 
     leaves = {
         name: (t.leaf_index, t.shape) for name, t in tensors.items() if t.leaf_index is not None
     }
-    found = numeric_grads(source, leaves, execute, limits=limits, inputs=inputs)
+    given = frozenset(undeclared) & frozenset(inputs or ())
+    found = numeric_grads(source, leaves, execute, limits=limits, inputs=inputs, given=given)
     return {name: replace(t, numeric_grad=found.get(name)) for name, t in tensors.items()}
 
 
@@ -118,7 +123,7 @@ def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None, numeric:
     tensors = {name: _report(t, forward.leaves.of(t)) for name, t in names.items()}
     if numeric and error is None and recorder.count == 1:
         # One backward pass: its grads are what the finite differences can be compared with.
-        tensors = _with_numeric(source, tensors, limits, inputs)
+        tensors = _with_numeric(source, tensors, limits, inputs, execution.undeclared)
     return g.Run(
         ok=error is None,
         stdout=execution.stdout,

@@ -292,3 +292,18 @@ def test_first_paint_imports_no_pandas_sympy_or_plots():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_check_tab_nudges_the_variables_table_values():
+    """The Check tab's finite differences run with the variables table's values too."""
+    at = at_run()
+    at.button(key="preset-5").click().run()  # y = a*a + a, with `a` undeclared
+    at.session_state.variables = {"a": {"value": "3.0", "requires_grad": True}}
+    at.session_state["panel"] = "Check"
+    at.run()
+    a = torch.tensor(3.0, requires_grad=True)
+    (a * a + a).backward()
+    table = next(d.value for d in at.dataframe if "numeric (float64)" in d.value.columns)
+    row = table[table["leaf"] == "a"].iloc[0]
+    assert row["numeric (float64)"] == fmt_value(a.grad.item())
+    assert row["max |difference|"].endswith("✓ agree")

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 
 import engine
@@ -224,6 +225,26 @@ def test_numeric_check_later_equals_the_check_in_the_run():
             assert later.tensors[name].numeric_grad == report.numeric_grad, (key, name)
             compared += report.numeric_grad is not None
     assert compared >= 25
+
+
+def test_numeric_grad_of_an_input_tensor_is_exact_and_leaves_it_alone():
+    """A variable given as an input is nudged in float64 copies: the finite difference matches
+    torch's grad, and the caller's tensor keeps its value and gets only autograd's grad."""
+    given = torch.tensor(3.0, requires_grad=True)
+    run = engine.run("y = a * a + a\n", inputs={"a": given})
+    a = torch.tensor(3.0, requires_grad=True)
+    (a * a + a).backward()
+    assert run.tensors["a"].numeric_grad == pytest.approx(a.grad.item(), abs=1e-6)
+    assert given.item() == 3.0 and given.dtype == torch.float32
+    assert given.grad.item() == a.grad.item()
+
+
+def test_numeric_grad_of_a_defined_name_ignores_an_unused_input_of_that_name():
+    """An input named like a variable the program defines is not used, nor nudged."""
+    run = engine.run("a = param(2.0)\ny = a * a\n", inputs={"a": torch.tensor(5.0)})
+    a = torch.tensor(2.0, requires_grad=True)
+    (a * a).backward()
+    assert run.tensors["a"].numeric_grad == pytest.approx(a.grad.item(), abs=1e-6)
 
 
 def test_numeric_check_leaves_runs_it_cannot_check_alone():
