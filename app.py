@@ -345,16 +345,22 @@ def step_card_ui(pass_, step: int, stale: bool) -> None:
         st.markdown(step_markdown(pass_, step))
 
 
-def downloads_ui(shown, step: int) -> None:
-    """SVG, PNG and PDF of the step on screen; GIF and the HTML player of the whole pass."""
+def downloads_ui(menu, shown, step: int) -> None:
+    """SVG, PNG and PDF of the step on screen; GIF and the HTML player of the whole pass.
+
+    `shown` is None when no graph is drawn: the open menu then says so, and offers nothing
+    that would fail.
+    """
     from app_ui.compute import drawable_pass, export_bytes, run_program
     from graphviz_utils.export import GIF_MAX_FRAMES
 
-    source, inputs, number, items = shown
-    steps = len(drawable_pass(run_program(source, inputs), number).steps)
-    menu = lazy_menu("Download", ":material/download:", "menu-download")
     if not menu.open:
         return
+    if shown is None:
+        menu.caption("Nothing to download: no graph is drawn.")
+        return
+    source, inputs, number, items = shown
+    steps = len(drawable_pass(run_program(source, inputs), number).steps)
     with menu:
         for fmt, label, whole, mime in (
             ("svg", "SVG of this step", False, "image/svg+xml"),
@@ -382,11 +388,10 @@ def downloads_ui(shown, step: int) -> None:
             )
 
 
-def share_ui(params: dict[str, str]) -> None:
+def share_ui(menu, params: dict[str, str]) -> None:
     """A link that reproduces this view: program, pass, step, theme and mode."""
     from urllib.parse import urlencode
 
-    menu = lazy_menu("Share", ":material/link:", "menu-share")
     if not menu.open:
         return
     base = (st.context.url or "").split("?")[0]
@@ -402,8 +407,7 @@ def tensors_ui(run) -> None:
     if not run.tensors:
         st.caption("No named tensors yet.")
         return
-    with st.container(key="tensors-table"):
-        st.markdown(markdown_table(tensor_rows(run)))
+    st.markdown(markdown_table(tensor_rows(run)))
 
 
 def panels_ui(run, shown) -> None:
@@ -450,8 +454,9 @@ def graph_area_ui(run, source: str, inputs, card_col):
 
     with st.container(horizontal=True, gap="small"):
         options_ui()
-        download_slot = st.container(width="content")
-        share_slot = st.container(width="content")
+        # Made here so they keep their places; filled below, once the step shown is known.
+        download_menu = lazy_menu("Download", ":material/download:", "menu-download")
+        share_menu = lazy_menu("Share", ":material/link:", "menu-share")
         if st.session_state.present:
             st.toggle("Presentation mode", key="present")
     number = pass_ui(run)
@@ -463,19 +468,16 @@ def graph_area_ui(run, source: str, inputs, card_col):
     elif not run.ok and "last_good" in st.session_state and active_scenario(source) is None:
         # Mid-edit, the last good graph stays in view; a scenario's error is the lesson itself.
         shown, stale = (*st.session_state.last_good, items), True
-    step = -1
+    step, drawn = -1, False
     if shown is None:
         hint = EMPTY_HINT if not source.strip() else NO_TENSOR_HINT if run.ok else STOPPED_HINT
         st.info(hint, icon=":material/edit:")
     else:
         step, drawn = graph_ui(shown, stale)
-        if drawn:
-            with download_slot:
-                downloads_ui(shown, step)
         with card_col:
             step_card_ui(drawable_pass(run_program(shown[0], shown[1]), shown[2]), step, stale)
-    with share_slot:
-        share_ui(url_ui(source, number, step))
+    downloads_ui(download_menu, shown if drawn else None, step)
+    share_ui(share_menu, url_ui(source, number, step))
     return None if stale else shown
 
 

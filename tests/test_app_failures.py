@@ -56,6 +56,7 @@ def test_dot_missing_says_so_and_recovers(at, monkeypatch, tmp_path):
     assert "not installed" in messages(at)
     assert any(".grad" in m.value for m in at.markdown), "the step card still explains"
     assert at.get("download_button") == [], "no download is offered that would fail"
+    assert any("Nothing to download" in c.value for c in at.caption)
     monkeypatch.undo()
     still_usable(at, "dot-missing")
 
