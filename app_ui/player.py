@@ -97,7 +97,7 @@ def show_player(payload: dict | None, shown: tuple, step: int, *, stale: bool) -
     # The step card explains a paused step: the player's caption shows only while playing.
     # The picture and frames go as one JSON string: Streamlit scans a component's top-level
     # values for dataframes, and a list there made it import pandas (0.3 s) on the first run.
-    data = {"player": json.dumps(payload), "start": state.player_start, "key": key,
+    data = {"player": json.dumps(payload), "start": state.player_start,
             "mount": state.player_mount, "stale": stale, "caption": "playing"}  # fmt: skip
     result = PLAYER(key="player", data=data, default={"step": None}, on_step_change=lambda: None)
     report = getattr(result, "step", None)

@@ -6,29 +6,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
+from fuzz_programs import torch_globals  # one list of the settings a run must keep
 from streamlit.testing.v1 import AppTest
 
 import engine
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-
-
-def torch_globals() -> tuple:
-    """Every process-wide torch setting a program could try to change."""
-    return (
-        torch.is_grad_enabled(),
-        torch.get_default_dtype(),
-        torch.get_num_threads(),
-        torch.is_inference_mode_enabled(),
-        torch.are_deterministic_algorithms_enabled(),
-        torch.is_anomaly_enabled(),
-        torch.get_rng_state().clone(),
-    )
-
-
-def same_globals(a: tuple, b: tuple) -> bool:
-    return a[:-1] == b[:-1] and torch.equal(a[-1], b[-1])
 
 
 def program(k: int) -> str:
@@ -99,7 +83,7 @@ def test_caller_rng_and_settings_are_untouched():
         "import torch\nwith torch.inference_mode():\n    x = torch.ones(1)\n",
     ]:
         engine.run(source)
-        assert same_globals(torch_globals(), before), source
+        assert torch_globals() == before, source
 
 
 def test_no_grad_that_fails_midway_leaves_grad_on_for_the_next_run():
