@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from pathlib import Path
 
 import streamlit as st
@@ -36,6 +37,7 @@ OPTION_DEFAULTS = {  # session key -> default; DrawOptions field names follow "o
     "opt_collapse": False,
 }
 PANELS = ("Tensors", "Check", "Plots", "Console")  # the tabs under the graph
+SLOW_HINT = re.compile(r"\b(for|while)\b|\d{4,}")  # what may_be_slow looks for
 COLLAPSE_SUGGESTED = 150  # drawn nodes beyond which the app offers to collapse the middle
 PAGE_CSS = """
 <style>
@@ -180,12 +182,19 @@ def execute_ui(source: str, editable: bool):
     """Run the program (cached) with the variables table's values; returns (run, inputs)."""
     from app_ui.compute import run_program
 
-    with st.spinner("Running…"):
+    # A spinner costs a thread and a message on every rerun; only a program that loops or
+    # makes big tensors can take long enough (up to the time limit) to need one.
+    with st.spinner("Running…") if may_be_slow(source) else contextlib.nullcontext():
         run = run_program(source, ())
         inputs = variables_ui(run.undeclared, editable)
         if inputs:
             run = run_program(source, inputs)
     return run, inputs
+
+
+def may_be_slow(source: str) -> bool:
+    """A loop, or a number of four digits or more (a size): the run may take a while."""
+    return SLOW_HINT.search(source) is not None
 
 
 def status_ui(run, source: str) -> None:
@@ -303,9 +312,9 @@ def graph_ui(shown, stale: bool) -> tuple[int, bool]:
         payload = player_payload(source, inputs, number, items) if PLAYER else None
     st.session_state.step = max(-1, min(st.session_state.step, len(pass_.steps) - 1))
     collapse_hint_ui(pass_)
-    if payload and "error" in payload:
+    if payload and payload.error:
         # Without a picture the step card still explains every step: a slider walks them.
-        st.warning(f"The graph could not be drawn: {payload['error']}.", icon=":material/schema:")
+        st.warning(f"The graph could not be drawn: {payload.error}.", icon=":material/schema:")
         if pass_.steps:
             st.select_slider(
                 "Step",

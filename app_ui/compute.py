@@ -1,11 +1,18 @@
-"""Pure work behind the page, cached by program text, inputs and options (never by objects)."""
+"""Pure work behind the page, cached by program text, inputs and options (never by objects).
+
+The caches are plain functools.lru_cache, shared by every session of the process. Their
+values are immutable (frozen dataclasses, str, bytes), so sharing them is safe, and a hit
+costs a dictionary lookup: st.cache_data pickled every value in and out and inspected the
+function's signature on every call, a few milliseconds of each rerun.
+"""
 
 from __future__ import annotations
 
 import ast
+import json
+from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
-
-import streamlit as st
 
 # One row of the variables table: (name, value as typed, requires_grad). Tuples keep it hashable.
 Inputs = tuple[tuple[str, str, bool], ...]
@@ -32,7 +39,7 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and bool(value) and all(_numeric(v) for v in value)
 
 
-@st.cache_data(max_entries=128, show_spinner=False)
+@lru_cache(maxsize=128)
 def run_program(source: str, inputs: Inputs = ()):
     """engine.run with the variables table's values; a bad value is an error like any other.
 
@@ -47,7 +54,7 @@ def run_program(source: str, inputs: Inputs = ()):
     return engine.run(source, inputs=values or None, numeric=False)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@lru_cache(maxsize=64)
 def checked_program(source: str, inputs: Inputs = ()):
     """run_program's run with numeric_grad filled in (finite differences: re-runs only)."""
     import engine
@@ -96,12 +103,20 @@ def draw_options(items: OptionItems):
     return DrawOptions(**dict(items))
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def player_payload(source: str, inputs: Inputs, number: int, items: OptionItems) -> dict | None:
-    """The player's JSON (one Graphviz layout plus per-step restyles) for one pass.
+@dataclass(frozen=True)
+class PlayerPayload:
+    """The player's data as JSON text (encoded once, when laid out), or why it failed."""
 
-    A layout that fails (Graphviz out of time) is returned as {"error": text} rather than
-    raised, so the cache keeps it and the next rerun does not wait for Graphviz again.
+    json: str = ""
+    error: str = ""
+
+
+@lru_cache(maxsize=64)
+def player_payload(source: str, inputs: Inputs, number: int, items: OptionItems):
+    """The player's data (one Graphviz layout plus per-step restyles) for one pass.
+
+    A layout that fails (Graphviz out of time) is returned as an error rather than raised,
+    so the cache keeps it and the next rerun does not wait for Graphviz again.
     """
     from graphviz_utils import LayoutError, player_data
 
@@ -109,12 +124,12 @@ def player_payload(source: str, inputs: Inputs, number: int, items: OptionItems)
     if pass_ is None:
         return None
     try:
-        return player_data(pass_, draw_options(items))
+        return PlayerPayload(json=json.dumps(player_data(pass_, draw_options(items))))
     except (LayoutError, ValueError) as exc:
-        return {"error": str(exc)}
+        return PlayerPayload(error=str(exc))
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+@lru_cache(maxsize=32)
 def export_bytes(
     source: str, inputs: Inputs, number: int, items: OptionItems, fmt: str, step: int | None
 ) -> bytes:
@@ -126,7 +141,7 @@ def export_bytes(
     return export(pass_, fmt, theme=options.theme, step=step, dpi=150, options=options)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@lru_cache(maxsize=64)
 def digraph_source(source: str, inputs: Inputs, number: int, items: OptionItems, step):
     """DOT text of one step: the fallback picture while the player is unavailable."""
     from graphviz_utils import to_digraph

@@ -78,8 +78,11 @@ def graph_key(shown: tuple) -> str:
     return hashlib.sha1(json.dumps(shown, default=str).encode()).hexdigest()[:12]
 
 
-def show_player(payload: dict | None, shown: tuple, step: int, *, stale: bool) -> int:
-    """Mount the player at `step` (-1: before backward); return the step it shows now."""
+def show_player(payload, shown: tuple, step: int, *, stale: bool) -> int:
+    """Mount the player at `step` (-1: before backward); return the step it shows now.
+
+    `payload` is compute.PlayerPayload: the player's data, already JSON text.
+    """
     if PLAYER is None or payload is None:
         return _fallback(shown, step)
     key = graph_key(shown)
@@ -97,7 +100,7 @@ def show_player(payload: dict | None, shown: tuple, step: int, *, stale: bool) -
     # The step card explains a paused step: the player's caption shows only while playing.
     # The picture and frames go as one JSON string: Streamlit scans a component's top-level
     # values for dataframes, and a list there made it import pandas (0.3 s) on the first run.
-    data = {"player": json.dumps(payload), "start": state.player_start,
+    data = {"player": payload.json, "start": state.player_start,
             "mount": state.player_mount, "stale": stale, "caption": "playing"}  # fmt: skip
     result = PLAYER(key="player", data=data, default={"step": None}, on_step_change=lambda: None)
     report = getattr(result, "step", None)

@@ -28,7 +28,7 @@ def server(script: Path, run_log: Path | None = None):
     launch = ("-m", "streamlit")
     if run_log is not None:
         env["BENCH_RUN_LOG"] = str(run_log)
-        launch = (str(ROOT / "bench" / "timed_server.py"),)
+        launch = (os.environ.get("TIMED_SERVER", str(ROOT / "bench" / "timed_server.py")),)
     started = time.perf_counter()
     with streamlit_process(script, launch=launch, env=env) as (url, _):
         yield url, started

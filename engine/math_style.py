@@ -22,6 +22,8 @@ def replace_middle_dot(source: str) -> str:
     """
     if MIDDLE_DOT not in source:
         return source
+    if not any(mark in source for mark in "'\"#"):
+        return source.replace(MIDDLE_DOT, "@")  # no string or comment: every `·` is code
     lines = source.splitlines(keepends=True)
     try:
         tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))

@@ -11,7 +11,7 @@ import torch
 
 from . import graph as g
 from .explain import explain
-from .forward import ForwardRecorder
+from .forward import ForwardRecorder, unobserved
 from .limits import Limits
 from .trace import trace_live
 from .values import snapshot
@@ -54,13 +54,14 @@ class BackwardRecorder:
         names: Mapping[str, Any] | None = None,
     ) -> None:
         """Trace, hook, then call torch's own backward; errors from torch pass through."""
-        traced = trace_live(
-            tensor,
-            names,
-            output_label=label,
-            max_nodes=self.limits.graph_nodes,
-            recorder=self.forward,
-        )
+        with unobserved():
+            traced = trace_live(
+                tensor,
+                names,
+                output_label=label,
+                max_nodes=self.limits.graph_nodes,
+                recorder=self.forward,
+            )
         leaf_of = {e.dst: e.src for e in traced.graph.edges if e.kind == g.LEAF_EDGE}
         started: dict[str, tuple] = {}
         steps: list[g.Step] = []
@@ -77,8 +78,11 @@ class BackwardRecorder:
             for h in handles:
                 h.remove()
         self.count += 1
-        self.history.append(_iteration(self.count, label, tensor, traced))
-        steps = [g.Step(**{**s.__dict__, "explanation": explain(s, traced.graph)}) for s in steps]
+        with unobserved():
+            self.history.append(_iteration(self.count, label, tensor, traced))
+            steps = [
+                g.Step(**{**s.__dict__, "explanation": explain(s, traced.graph)}) for s in steps
+            ]
         done = g.Pass(label or traced.graph.node(traced.graph.output).label, traced.graph,
                       tuple(steps), self.count)  # fmt: skip
         if len(self.head) < self.keep:
@@ -100,8 +104,9 @@ def _iteration(number: int, label: str | None, tensor: torch.Tensor, traced: Any
 
 
 def _before(started: dict, nid: str, leaf: torch.Tensor | None, grad_outputs: tuple) -> None:
-    before = snapshot(leaf.grad) if leaf is not None else None
-    started[nid] = (tuple(snapshot(t) for t in grad_outputs), before)
+    with unobserved():
+        before = snapshot(leaf.grad) if leaf is not None else None
+        started[nid] = (tuple(snapshot(t) for t in grad_outputs), before)
 
 
 def _after(
@@ -113,23 +118,24 @@ def _after(
     grad_inputs: tuple,
     grad_outputs: tuple,
 ) -> None:
-    fn = traced.fns[nid]
-    arrived, before = started.pop(nid, (tuple(snapshot(t) for t in grad_outputs), None))
-    targets = tuple(_target(traced.graph, nid, slot) for slot in range(len(fn.next_functions)))
-    leaf = traced.leaves.get(leaf_id) if leaf_id else None
-    steps.append(
-        g.Step(
-            index=len(steps),
-            node=nid,
-            op=type(fn).__name__,
-            grad_outputs=arrived,
-            grad_inputs=tuple(snapshot(t) for t in grad_inputs),
-            targets=targets,
-            leaf=leaf_id,
-            grad_before=before,
-            grad_after=snapshot(leaf.grad) if leaf is not None else None,
+    with unobserved():
+        fn = traced.fns[nid]
+        arrived, before = started.pop(nid, (tuple(snapshot(t) for t in grad_outputs), None))
+        targets = tuple(_target(traced.graph, nid, slot) for slot in range(len(fn.next_functions)))
+        leaf = traced.leaves.get(leaf_id) if leaf_id else None
+        steps.append(
+            g.Step(
+                index=len(steps),
+                node=nid,
+                op=type(fn).__name__,
+                grad_outputs=arrived,
+                grad_inputs=tuple(snapshot(t) for t in grad_inputs),
+                targets=targets,
+                leaf=leaf_id,
+                grad_before=before,
+                grad_after=snapshot(leaf.grad) if leaf is not None else None,
+            )
         )
-    )
 
 
 def _target(graph: g.Graph, nid: str, slot: int) -> str | None:
