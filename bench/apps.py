@@ -14,8 +14,10 @@ sys.path.insert(0, str(ROOT / "tests"))
 from conftest import CHROMIUM, CHROMIUM_ARGS, streamlit_process  # noqa: E402
 
 OURS, BASELINE = ROOT / "app.py", ROOT / "bench" / "baseline_app.py"
+FLOOR = ROOT / "bench" / "floor_app.py"  # the baseline with our engine: see its docstring
 # The graph each app draws: our player's SVG, or Streamlit's graphviz chart.
-GRAPH = {OURS: ".agx-canvas svg", BASELINE: '[data-testid="stGraphVizChart"] svg'}
+CHART = '[data-testid="stGraphVizChart"] svg'
+GRAPH = {OURS: ".agx-canvas svg", BASELINE: CHART, FLOOR: CHART}
 
 
 @contextlib.contextmanager
@@ -28,7 +30,7 @@ def server(script: Path, run_log: Path | None = None):
     launch = ("-m", "streamlit")
     if run_log is not None:
         env["BENCH_RUN_LOG"] = str(run_log)
-        launch = (os.environ.get("TIMED_SERVER", str(ROOT / "bench" / "timed_server.py")),)
+        launch = (str(ROOT / "bench" / "timed_server.py"),)
     started = time.perf_counter()
     with streamlit_process(script, launch=launch, env=env) as (url, _):
         yield url, started
