@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import re
 from pathlib import Path
 
 import streamlit as st
@@ -37,7 +36,6 @@ OPTION_DEFAULTS = {  # session key -> default; DrawOptions field names follow "o
     "opt_collapse": False,
 }
 PANELS = ("Tensors", "Check", "Plots", "Console")  # the tabs under the graph
-SLOW_HINT = re.compile(r"\b(for|while)\b|\d{4,}")  # what may_be_slow looks for
 COLLAPSE_SUGGESTED = 150  # drawn nodes beyond which the app offers to collapse the middle
 PAGE_CSS = """
 <style>
@@ -180,7 +178,7 @@ def variables_ui(names: tuple[str, ...], editable: bool = True):
 
 def execute_ui(source: str, editable: bool):
     """Run the program (cached) with the variables table's values; returns (run, inputs)."""
-    from app_ui.compute import run_program
+    from app_ui.compute import may_be_slow, run_program
 
     # A spinner costs a thread and a message on every rerun; only a program that loops or
     # makes big tensors can take long enough (up to the time limit) to need one.
@@ -190,11 +188,6 @@ def execute_ui(source: str, editable: bool):
         if inputs:
             run = run_program(source, inputs)
     return run, inputs
-
-
-def may_be_slow(source: str) -> bool:
-    """A loop, or a number of four digits or more (a size): the run may take a while."""
-    return SLOW_HINT.search(source) is not None
 
 
 def status_ui(run, source: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -64,6 +65,19 @@ def checked_program(source: str, inputs: Inputs = ()):
     if isinstance(values, engine.ErrorInfo):
         return done
     return engine.numeric_check(source, done, inputs=values or None)
+
+
+# A loop, or a number of four digits or more (a size): what may_be_slow looks for.
+SLOW_HINT = re.compile(r"\b(for|while)\b|\d{4,}")
+
+
+def may_be_slow(source: str) -> bool:
+    """Whether a run could take long enough (up to the time limit) to need a spinner.
+
+    Straight-line programs over small tensors run in milliseconds; a spinner costs a thread
+    and a message on every rerun.
+    """
+    return SLOW_HINT.search(source) is not None
 
 
 def input_tensors(inputs: Inputs):

@@ -307,3 +307,45 @@ def test_check_tab_nudges_the_variables_table_values():
     row = table[table["leaf"] == "a"].iloc[0]
     assert row["numeric (float64)"] == fmt_value(a.grad.item())
     assert row["max |difference|"].endswith("✓ agree")
+
+
+def test_a_spinner_only_for_programs_that_loop_or_make_big_tensors():
+    """Straight-line programs over small tensors get no spinner (a thread per rerun); a loop
+    or a four-digit size does, and every preset with a loop is among them."""
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from app_ui.compute import may_be_slow
+    from app_ui.presets import PRESETS
+
+    assert not may_be_slow(CARD)
+    assert not may_be_slow(BROKEN)
+    assert may_be_slow("w = param(1.0)\nfor i in range(3):\n    y = w * i\n")
+    assert may_be_slow("i = 0\nwhile i < 3:\n    i = i + 1\n")
+    assert may_be_slow("import torch\na = torch.ones(1000, 1000)\nb = a @ a\n")
+    looping = [name for name, text in PRESETS.items() if "for " in text or "while " in text]
+    assert looping, "the lesson's training loop is a preset"
+    assert all(may_be_slow(PRESETS[name]) for name in looping)
+
+
+def test_runs_and_pictures_are_shared_immutable_values():
+    """The caches hand every session the same frozen run and the same player JSON (a hit is
+    a lookup, not a copy), and the JSON is the player data of that run's pass."""
+    import dataclasses
+    import json
+    import sys
+
+    sys.path.insert(0, str(ROOT))
+    from app_ui.compute import PlayerPayload, drawable_pass, player_payload, run_program
+    from graphviz_utils import DrawOptions, player_data
+
+    source = CARD.replace("0.3]", "0.35]")  # a program no other test has cached
+    run = run_program(source, ())
+    assert run_program(source, ()) is run
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        run.ok = False
+    payload = player_payload(source, (), 1, ())
+    assert isinstance(payload, PlayerPayload) and payload.error == ""
+    assert player_payload(source, (), 1, ()) is payload
+    expected = player_data(drawable_pass(run, 1), DrawOptions())
+    assert json.loads(payload.json) == json.loads(json.dumps(expected))
