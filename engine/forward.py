@@ -40,8 +40,12 @@ class Cut:
 
 
 def unobserved():
-    """Our own bookkeeping (tracing, snapshots in hooks): not the program's ops, so the
-    recorder is not asked about them; they were most of its calls and a fifth of a run."""
+    """Our own bookkeeping (tracing, snapshots in hooks) with torch function handling off.
+
+    These are not the program's ops, so the recorder need not see them: they were 73 of
+    the 96 calls it saw in a run of the card's model. Every leaf is still seen first by
+    the program's own ops, which run before any tracing.
+    """
     return torch._C.DisableTorchFunction()
 
 
