@@ -48,13 +48,14 @@ def edits(page, script: Path, run_log: Path) -> tuple[list[float], list[float]]:
         before = len(run_log.read_text().split())
         start = time.perf_counter()
         editor.press("Control+Enter")
-        graph = page.locator(GRAPH[script]).first
         if script == OURS:  # w's label in the player's SVG says its new size
+            graph = page.locator(GRAPH[script]).first
             graph.locator("text").filter(has_text=f"parameter · {n}").first.wait_for(timeout=60_000)
         else:
             # st.graphviz_chart (Streamlit 1.67) redraws only every other new spec, and in a
             # keyed container it sometimes drew nothing: the baseline is timed to its run's
             # end on the server (in its favour: its layout in the browser is not counted).
+            # Any other app (--compare) is timed the same way.
             while len(run_log.read_text().split()) <= before:
                 time.sleep(0.002)
         times.append(time.perf_counter() - start)
@@ -106,7 +107,36 @@ def fps_line(name: str, gaps: list[float]) -> str:
             f"95th percentile {p95:.1f} ms, longest {gaps[-1]:.0f} ms)")  # fmt: skip
 
 
+def compare(scripts: list[Path], turns: int = 2) -> int:
+    """Median Streamlit rerun per edit of each app, taking turns: e.g. this checkout's app.py
+    against another commit's, from `git worktree add /tmp/old <commit>`."""
+    reruns: dict[Path, list[float]] = {s: [] for s in scripts}
+    with chromium() as browser:
+        for _ in range(turns):
+            for script in scripts:
+                run_log = Path(tempfile.mkdtemp()) / "runs.txt"
+                run_log.write_text("")
+                with server(script, run_log) as (url, _):
+                    page = browser.new_page(viewport={"width": 1400, "height": 900})
+                    page.goto(url)
+                    page.locator('[data-testid="stTextArea"] textarea').wait_for(timeout=120_000)
+                    page.wait_for_selector(
+                        '[data-testid="stApp"][data-test-script-state="notRunning"]'
+                    )
+                    page.wait_for_timeout(1000)
+                    reruns[script] += edits(page, script, run_log)[1]
+                    page.close()
+    for script, times in reruns.items():
+        print(
+            row(str(script), 1000 * median(times), widths=(60, 10))
+            + f" ms rerun, median of {len(times)}"
+        )
+    return 0
+
+
 def main() -> int:
+    if sys.argv[1:2] == ["--compare"]:
+        return compare([Path(a).resolve() for a in sys.argv[2:]])
     result = {}
     with chromium() as browser:
         for script in (OURS, FLOOR, BASELINE):
