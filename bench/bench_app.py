@@ -11,6 +11,7 @@ page shows anything more. Ours only: frames per second while playing
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import tempfile
 import time
@@ -107,6 +108,25 @@ def fps_line(name: str, gaps: list[float]) -> str:
             f"95th percentile {p95:.1f} ms, longest {gaps[-1]:.0f} ms)")  # fmt: skip
 
 
+@contextlib.contextmanager
+def timed_app(browser, script: Path):
+    """The app served by timed_server.py, open and idle in a page; yields (page, run_log)."""
+    run_log = Path(tempfile.mkdtemp()) / "runs.txt"
+    run_log.write_text("")
+    with server(script, run_log) as (url, _):
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(url)
+        page.locator(GRAPH.get(script, '[data-testid="stTextArea"] textarea')).first.wait_for(
+            timeout=120_000
+        )
+        page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
+        page.wait_for_timeout(1000)
+        try:
+            yield page, run_log
+        finally:
+            page.close()
+
+
 def compare(scripts: list[Path], turns: int = 2) -> int:
     """Median Streamlit rerun per edit of each app, taking turns: e.g. this checkout's app.py
     against another commit's, from `git worktree add /tmp/old <commit>`."""
@@ -114,23 +134,11 @@ def compare(scripts: list[Path], turns: int = 2) -> int:
     with chromium() as browser:
         for _ in range(turns):
             for script in scripts:
-                run_log = Path(tempfile.mkdtemp()) / "runs.txt"
-                run_log.write_text("")
-                with server(script, run_log) as (url, _):
-                    page = browser.new_page(viewport={"width": 1400, "height": 900})
-                    page.goto(url)
-                    page.locator('[data-testid="stTextArea"] textarea').wait_for(timeout=120_000)
-                    page.wait_for_selector(
-                        '[data-testid="stApp"][data-test-script-state="notRunning"]'
-                    )
-                    page.wait_for_timeout(1000)
+                with timed_app(browser, script) as (page, run_log):
                     reruns[script] += edits(page, script, run_log)[1]
-                    page.close()
     for script, times in reruns.items():
-        print(
-            row(str(script), 1000 * median(times), widths=(60, 10))
-            + f" ms rerun, median of {len(times)}"
-        )
+        print(row(str(script), 1000 * median(times), widths=(60, 10)), "ms rerun, median of",
+              len(times))  # fmt: skip
     return 0
 
 
@@ -140,18 +148,10 @@ def main() -> int:
     result = {}
     with chromium() as browser:
         for script in (OURS, FLOOR, BASELINE):
-            run_log = Path(tempfile.mkdtemp()) / "runs.txt"
-            run_log.write_text("")
-            with server(script, run_log) as (url, _):
-                page = browser.new_page(viewport={"width": 1400, "height": 900})
-                page.goto(url)
-                page.locator(GRAPH[script]).first.wait_for(timeout=120_000)
-                page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
-                page.wait_for_timeout(1000)
+            with timed_app(browser, script) as (page, run_log):
                 result[script] = edits(page, script, run_log)
                 if script == OURS:
                     gaps, during, total = playing(page)
-                page.close()
         alone = standalone_fps(browser)
     (ours_edit, ours_run), (base_edit, base_run) = result[OURS], result[BASELINE]
     floor_run = result[FLOOR][1]
