@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 from typing import Any
 
 import streamlit as st
@@ -76,9 +77,12 @@ def _scale(grad: Any) -> float:
     return max((abs(x) for x in flat(grad) if math.isfinite(x)), default=1.0)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
+@lru_cache(maxsize=64)
 def symbolic_for(source: str, inputs, number: int):
-    """engine.symbolic_derivative of the shown pass, cached by program text (sympy is slow)."""
+    """engine.symbolic_derivative of the shown pass, cached by program text (sympy is slow).
+
+    A plain shared cache, like app_ui.compute's: the value is a frozen Symbolic.
+    """
     from app_ui.compute import drawable_pass, run_program
     from engine.symbolic import symbolic_derivative
 
