@@ -494,8 +494,12 @@ def url_ui(source: str, number: int, step: int) -> dict[str, str]:
         present=st.session_state.present,
     )
     params = share.view_to_params(view)
-    if st.query_params.to_dict() != params:
+    # Compared with what this session last sent, not with the URL the browser reported: a
+    # rerun requested before the previous URL reached the browser reports the URL before it,
+    # and that comparison left the address bar one step behind the view (seen in CI).
+    if st.session_state.get("url_sent") != params:
         st.query_params.from_dict(params)
+        st.session_state.url_sent = params
     return params
 
 

@@ -349,3 +349,28 @@ def test_runs_and_pictures_are_shared_immutable_values():
     assert player_payload(source, (), 1, ()) is payload
     expected = player_data(drawable_pass(run, 1), DrawOptions())
     assert json.loads(payload.json) == json.loads(json.dumps(expected))
+
+
+def test_the_url_follows_the_view_even_when_the_browser_reports_a_stale_one(monkeypatch):
+    """Step reports can overtake the URL of the run before them: the browser then reports
+    a URL that already matches the new view, and the one it is about to apply is for the
+    step before. The app must send the view's URL anyway, or the address bar stays behind.
+    """
+    from streamlit.runtime.state.query_params import QueryParams
+
+    sent = []
+    real = QueryParams.from_dict
+    monkeypatch.setattr(
+        QueryParams, "from_dict", lambda self, d: (sent.append(dict(d)), real(self, d))[1]
+    )
+    at = at_run()
+    mount = player_json(at)["mount"]
+    at.session_state["player"] = {"step": {"mount": mount, "step": 1}}
+    at.run()
+    assert sent[-1]["s"] == "1" and at.query_params["s"] == "1"
+    at.query_params["s"] = "0"  # the browser has not applied s=1 yet when it reports step 0
+    sent.clear()
+    at.session_state["player"] = {"step": {"mount": mount, "step": 0}}
+    at.run()
+    assert not at.exception and at.session_state.step == 0
+    assert [d["s"] for d in sent] == ["0"], "the view's URL goes out although the report matched"
