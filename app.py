@@ -494,10 +494,12 @@ def url_ui(source: str, number: int, step: int) -> dict[str, str]:
         present=st.session_state.present,
     )
     params = share.view_to_params(view)
-    # Compared with what this session last sent, not with the URL the browser reported: a
-    # rerun requested before the previous URL reached the browser reports the URL before it,
-    # and that comparison left the address bar one step behind the view (seen in CI).
-    if st.session_state.get("url_sent") != params:
+    # Compared with what this session last sent as well as with the URL the browser
+    # reported: a rerun requested before the previous URL reached the browser reports the
+    # URL before it, which can match the view while the one on its way does not (the address
+    # bar stayed one step behind, seen in CI). The browser's URL still counts for the back
+    # button, which changes it without a message from us.
+    if st.session_state.get("url_sent") != params or st.query_params.to_dict() != params:
         st.query_params.from_dict(params)
         st.session_state.url_sent = params
     return params
