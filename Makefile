@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 PORT ?= 8501
-RUN_DEBS := graphviz fonts-dejavu-core
+RUN_DEBS := graphviz fonts-dejavu-core libseccomp2
 TEST_DEBS := $(RUN_DEBS) chromium
 
 .PHONY: run test setup setup-test lint format bench clean
