@@ -404,12 +404,13 @@ def share_ui(menu, params: dict[str, str]) -> None:
 
 def tensors_ui(run) -> None:
     """Every named tensor as the program left it: value, shape, requires_grad, grad."""
-    from app_ui.tables import markdown_table, tensor_rows
+    from app_ui.tables import columns_of, markdown_table, tensor_rows
 
     if not run.tensors:
         st.caption("No named tensors yet.")
         return
-    st.markdown(markdown_table(tensor_rows(run)))
+    rows = tensor_rows(run)
+    st.markdown(markdown_table(rows, columns_of(rows)))
 
 
 def panels_ui(run, shown) -> None:
@@ -507,6 +508,9 @@ def url_ui(source: str, number: int, step: int) -> dict[str, str]:
 
 def main() -> None:
     st.set_page_config(page_title="Autograd Explorer", page_icon=str(FAVICON), layout="wide")
+    from app_ui.compute import warm_workers
+
+    warm_workers()
     url_state_ui()
     present = st.session_state.present
     st.session_state.present_drawn = present
@@ -515,6 +519,15 @@ def main() -> None:
         header_ui()
         presets_ui()
     workspace_ui()
+    footer_ui()
+
+
+def footer_ui() -> None:
+    """Where programs run, and which layers of the sandbox are active on this server."""
+    from app_ui.compute import sandbox_line
+
+    where = "Programs run as real Python in a locked worker"
+    st.caption(f":material/shield: {where} · {sandbox_line()}")
 
 
 @st.fragment

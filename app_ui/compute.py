@@ -9,8 +9,10 @@ function's signature on every call, a few milliseconds of each rerun.
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
 import re
+import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -163,3 +165,29 @@ def digraph_source(source: str, inputs: Inputs, number: int, items: OptionItems,
     options = draw_options(items)
     pass_ = drawable_pass(run_program(source, inputs), number)
     return to_digraph(pass_, theme=options.theme, step=step, options=options).source
+
+
+_WARMING: list[threading.Thread] = []
+
+
+def warm_workers() -> None:
+    """Start the worker pool (its zygote imports torch) beside the first paint, once."""
+    if not _WARMING:
+        from engine.pool import pool
+
+        thread = threading.Thread(target=_warm, args=(pool,), daemon=True)
+        _WARMING.append(thread)
+        thread.start()
+
+
+def _warm(pool) -> None:
+    with contextlib.suppress(RuntimeError):  # the first run reports why it could not start
+        pool().warm()
+
+
+@lru_cache(maxsize=1)
+def sandbox_line() -> str:
+    """The sandbox's one-line status on this machine (measured once per process)."""
+    import engine
+
+    return engine.sandbox_status().describe()

@@ -40,13 +40,14 @@ class ProgramError(Exception):
         return ErrorInfo(self.kind, self.message, self.line, self.column)
 
 
-class Refused(ProgramError):
-    """The program uses something outside the allowed language."""
-
-    kind = "NotAllowed"
-
-
 class LimitExceeded(ProgramError):
     """The program went past one of the run's limits."""
 
     kind = "LimitExceeded"
+
+
+class RunTimeout(BaseException):
+    """The wall-clock limit, raised inside the program by the worker's timer.
+
+    A BaseException, so that the program's own `except Exception:` cannot swallow it.
+    """

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch.overrides import TorchFunctionMode
-from torch.utils.weak import WeakIdKeyDictionary, WeakTensorKeyDictionary
+from torch.overrides import TorchFunctionMode, _get_current_function_mode, _pop_mode, _push_mode
+from torch.utils.weak import WeakTensorKeyDictionary
 
-from .values import snapshot
+from .values import VALUE_CAP
 
 META_KEY = "autograd_explorer"  # key in grad_fn.metadata holding the ForwardOp
 
@@ -28,7 +29,10 @@ class ForwardOp:
 
     func: str
     inputs: tuple[Any, ...]  # the tensors (kept alive with the graph) and numbers passed in
-    value: Any  # output value snapshot: later in-place changes must not rewrite history
+    # A copy of the output (None past VALUE_CAP elements): later in-place changes must not
+    # rewrite history. A copy, not a snapshot: a loop makes thousands of ops, and only the
+    # few passes that are recorded turn values into plain data.
+    value: torch.Tensor | None
 
 
 @dataclass(frozen=True)
@@ -58,20 +62,23 @@ class LeafOrder:
     """Numbers each leaf that requires grad by when the program first touched it."""
 
     def __init__(self) -> None:
-        self.index: WeakIdKeyDictionary = WeakIdKeyDictionary()
+        # id -> (number, weak reference): a plain dict, because this is asked on every op
+        # of a loop; the weak reference tells a reused id from the tensor first seen.
+        self.index: dict[int, tuple[int, Any]] = {}
+        self.count = 0
 
-    def see(self, out: Any, args: tuple) -> list[tuple[int, torch.Tensor]]:
-        """Record leaves among an op's output and inputs; return the ones new here."""
-        new = []
-        for t in (out, *args):
-            fresh = isinstance(t, torch.Tensor) and t not in self.index
-            if fresh and t.is_leaf and t.requires_grad:
-                self.index[t] = len(self.index)
-                new.append((self.index[t], t))
-        return new
+    def see(self, out: Any, args: tuple) -> None:
+        """Number the leaves among an op's output and inputs that are new here."""
+        for t in (out, *_flat(args)):
+            if isinstance(t, torch.Tensor) and t.requires_grad and t.is_leaf:
+                known = self.index.get(id(t))
+                if known is None or known[1]() is not t:
+                    self.index[id(t)] = (self.count, weakref.ref(t))
+                    self.count += 1
 
     def of(self, tensor: torch.Tensor) -> int | None:
-        return self.index.get(tensor)
+        known = self.index.get(id(tensor))
+        return known[0] if known is not None and known[1]() is tensor else None
 
 
 class ForwardRecorder(TorchFunctionMode):
@@ -81,6 +88,33 @@ class ForwardRecorder(TorchFunctionMode):
         super().__init__()
         self.cuts: WeakTensorKeyDictionary = WeakTensorKeyDictionary()
         self.leaves = LeafOrder()
+        self.entered = False  # inside `with recorder:`
+        self.on = False  # on torch's mode stack now (a loop pauses it between records)
+
+    def __enter__(self):
+        self.entered = self.on = True
+        return super().__enter__()
+
+    def __exit__(self, *exc):
+        self.entered = False
+        if self.on:
+            self.on = False
+            super().__exit__(*exc)
+
+    def pause(self) -> None:
+        """Off torch's mode stack until resume(): ops then cost what they cost in CPython.
+
+        A TorchFunctionMode costs every op a Python call, which doubles a small model's
+        training loop; the forward view matters only for the passes that get recorded.
+        """
+        if self.on and _get_current_function_mode() is self:
+            _pop_mode()
+            self.on = False
+
+    def resume(self) -> None:
+        if self.entered and not self.on:
+            _push_mode(self)
+            self.on = True
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
@@ -104,7 +138,8 @@ class ForwardRecorder(TorchFunctionMode):
                     if isinstance(a, torch.Tensor)
                     or (numbers and isinstance(a, (int, float)) and not isinstance(a, bool))
                 )
-                out.grad_fn.metadata[META_KEY] = ForwardOp(name, kept, snapshot(out))
+                copy = out.detach().clone() if out.numel() <= VALUE_CAP else None
+                out.grad_fn.metadata[META_KEY] = ForwardOp(name, kept, copy)
             return
         tracked = tuple(t for t in tensors if t.requires_grad and t is not out)
         if tracked and not out.requires_grad:

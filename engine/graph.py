@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 # Node kinds. Tensors: what the user named or fed in; ops: what autograd recorded.
@@ -82,7 +82,7 @@ class Graph:
     def to_json(self) -> dict:
         return {
             "nodes": [_node_json(n) for n in self.nodes],
-            "edges": [asdict(e) for e in self.edges],
+            "edges": [shallow(e) for e in self.edges],
             "output": self.output,
             "notes": list(self.notes),
         }
@@ -104,7 +104,7 @@ class Step:
     grad_after: Any = None  # ... and after (shows += on accumulation)
 
     def to_json(self) -> dict:
-        return asdict(self)
+        return shallow(self)
 
 
 @dataclass(frozen=True)
@@ -150,9 +150,19 @@ class TensorReport:
     numeric_grad: Any = None
     dtype: str = "torch.float32"
     leaf_index: int | None = None  # k: the program's k-th leaf (finite differences find it so)
+    summary: dict[str, float] | None = None  # min/max/mean/std when value is left out (too big)
+    grad_summary: dict[str, float] | None = None  # ... and the same for grad
+    # A program that never calls backward leaves .grad as Python does (None); this is what
+    # the explorer's own pass, recorded for the player, would have put there.
+    pass_grad: Any = None
+
+    @property
+    def effective_grad(self) -> Any:
+        """Python's .grad, or else the gradient of the explorer's own pass."""
+        return self.grad if self.grad is not None else self.pass_grad
 
     def to_json(self) -> dict:
-        out = asdict(self)
+        out = shallow(self)
         out["shape"] = list(self.shape)
         return out
 
@@ -179,13 +189,22 @@ class Run:
             "graph": self.graph.to_json() if self.graph else {"nodes": [], "edges": []},
             "passes": [p.to_json() for p in self.passes],
             "notes": list(self.notes),
-            "error": asdict(self.error) if self.error else None,
+            "error": shallow(self.error) if self.error else None,
             "undeclared": list(self.undeclared),
             "history": [i.to_json() for i in self.history],
         }
 
 
 def _node_json(node: Node) -> dict:
-    out = asdict(node)
-    out["saved"] = [asdict(s) for s in node.saved]
+    out = shallow(node)
+    out["saved"] = [shallow(s) for s in node.saved]
     return out
+
+
+def shallow(obj: Any) -> dict:
+    """A dataclass's fields as a dict, values as they are (json writes tuples as lists).
+
+    dataclasses.asdict deep-copies every nested value: for a loop's recorded passes that
+    was most of the time it took to send a run back from its worker.
+    """
+    return {f.name: getattr(obj, f.name) for f in fields(obj)}

@@ -1,54 +1,14 @@
-"""The math-style half of the model language: `·` for `@`, bare functions, `param(...)`."""
+"""The math style's names: bare functions (sigmoid, exp, ...), `param(...)`, literal tensors.
+
+engine.prepare rewrites the text (`·` for `@`, literals); these are what the program finds.
+"""
 
 from __future__ import annotations
 
-import ast
 import functools
-import io
-import tokenize
 from typing import Any
 
 import torch
-
-MIDDLE_DOT = "\u00b7"
-
-
-def replace_middle_dot(source: str) -> str:
-    """Turn `·` into `@` outside strings and comments, keeping every column where it was.
-
-    U+00B7 is a legal identifier character, so `w·x` is one NAME token; tokenizing first
-    tells us which `·` are code. When tokenizing fails the source is left alone and
-    `ast.parse` reports the syntax error.
-    """
-    if MIDDLE_DOT not in source:
-        return source
-    if not any(mark in source for mark in "'\"#"):
-        return source.replace(MIDDLE_DOT, "@")  # no string or comment: every `·` is code
-    lines = source.splitlines(keepends=True)
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, SyntaxError, ValueError):
-        return source
-    for tok in tokens:
-        if tok.type in (tokenize.STRING, tokenize.COMMENT) or MIDDLE_DOT not in tok.string:
-            continue
-        (row, col), (end_row, end_col) = tok.start, tok.end
-        if row != end_row or row > len(lines):
-            continue
-        line = lines[row - 1]
-        lines[row - 1] = line[:col] + line[col:end_col].replace(MIDDLE_DOT, "@") + line[end_col:]
-    return "".join(lines)
-
-
-def is_number_literal(node: ast.AST) -> bool:
-    """A number, a signed number, or a (nested) list or tuple of them."""
-    if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
-        return is_number_literal(node.operand)
-    if isinstance(node, ast.Constant):
-        return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
-    if isinstance(node, (ast.List, ast.Tuple)):
-        return bool(node.elts) and all(is_number_literal(elt) for elt in node.elts)
-    return False
 
 
 def as_tensor(value: Any) -> Any:

@@ -11,7 +11,7 @@ from typing import Any
 import torch
 from torch.overrides import TorchFunctionMode
 
-from .forward import LeafOrder, func_name
+from .forward import LeafOrder, _flat, func_name
 from .limits import Limits
 from .rng import seed
 
@@ -35,12 +35,22 @@ RANDOM_FILLS = {"uniform_", "normal_", "bernoulli_", "random_", "exponential_", 
                 "sparse_"}  # fmt: skip
 
 
+# Questions about a tensor, not maths on it: nn.init asks them (fan-in) before it fills the
+# weight, and a nudge made then would be overwritten.
+METADATA = {"dim", "size", "numel", "stride", "__len__", "__get__", "is_floating_point",
+            "is_complex", "element_size", "ndimension", "nelement", "storage_offset",
+            "is_contiguous", "data_ptr", "__format__", "__repr__", "__hash__", "shape",
+            "dtype", "device", "requires_grad", "is_leaf", "grad_fn", "ndim"}  # fmt: skip
+
+
 def _is_double(t: object) -> bool:
     return isinstance(t, torch.Tensor) and t.dtype == torch.float64
 
 
-class _Stop(Exception):
-    """Raised by the stand-in backward once the loss value is known: the rest is not needed."""
+class _Stop(BaseException):
+    """Raised by the stand-in backward once the loss value is known: the rest is not needed.
+
+    A BaseException, so that a program's own `except Exception:` does not swallow it."""
 
 
 class _Perturb(TorchFunctionMode):
@@ -66,14 +76,18 @@ class _Perturb(TorchFunctionMode):
             with torch.no_grad():
                 target.copy_(narrow)
             return target
-        if not self.done and torch.is_grad_enabled():
+        if not self.done and torch.is_grad_enabled() and name not in METADATA:
             # Nudge just before the leaf's first use that autograd records: earlier, an
             # initialiser (nn.Linear's uniform_ under no_grad) would overwrite the nudge.
-            for t in args:
+            # Its inputs are numbered first, so that a leaf whose first use is this one
+            # (nn.Parameter is made without an op the mode sees) is nudged here.
+            self.leaves.see(None, args)
+            for t in _flat(args):
                 if isinstance(t, torch.Tensor) and self.leaves.of(t) == self.leaf_index:
                     with torch.no_grad():
                         t.view(-1)[self.element] += self.delta
                     self.done = True
+                    break  # `a * a` passes the leaf twice: nudge it once
         out = func(*args, **kwargs)
         if isinstance(out, torch.Tensor) and name in FACTORIES and out.dtype == torch.float32:
             out = out.detach().double().requires_grad_(out.requires_grad)
@@ -148,6 +162,8 @@ def _loss(source, mode, inputs, execute, limits) -> float | None:
     seed(0)
     with mode, torch.enable_grad():
         result = execute(source, limits=limits, backward=backward, inputs=inputs)
+    if mode.leaf_index >= 0 and not mode.done:
+        return None  # the leaf was never used in maths: no nudge, no honest difference
     if seen:
         return seen[0]
     name = result.last_tensor_name

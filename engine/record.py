@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import time
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from typing import Any
 
@@ -15,6 +16,17 @@ from .forward import ForwardRecorder, unobserved
 from .limits import Limits
 from .trace import trace_live
 from .values import snapshot
+
+# torch's own backward, taken when the engine is imported: while a program runs, the
+# names torch.autograd.backward and Tensor.backward lead to the engine's observers.
+real_backward = torch.autograd.backward
+# Recording a pass (trace, a hook per node, explanations) costs far more than a small
+# model's backward: after the first passes, a loop's passes are recorded only while the
+# recording has taken at most this share of the run so far, so that a training loop of
+# thousands of steps runs at nearly CPython's own speed. The others are counted, and their
+# loss goes into the history.
+RECORDING_SHARE = 0.15
+RECORDING_ALLOWANCE = 0.05  # seconds of recording any run may spend regardless
 
 
 class BackwardRecorder:
@@ -34,6 +46,14 @@ class BackwardRecorder:
         self.tail: deque[g.Pass] = deque(maxlen=keep)
         self.count = 0
         self.history: list[g.Iteration] = []
+        # Each leaf of the latest pass with its .grad before that pass: the explorer's own
+        # pass (for a program that never calls backward) puts them back afterwards.
+        self.grads_before: tuple[tuple[torch.Tensor, Any], ...] = ()
+        self.started = time.perf_counter()
+        self.spent = 0.0  # seconds spent recording passes
+        self.skipped = 0  # passes run without a record (only their history entry)
+        self.record_next = True
+        self.named_leaves: tuple[tuple[str, torch.Tensor], ...] = ()  # of the latest record
 
     @property
     def passes(self) -> tuple[g.Pass, ...]:
@@ -51,9 +71,53 @@ class BackwardRecorder:
         create_graph: bool = False,
         *,
         label: str | None = None,
-        names: Mapping[str, Any] | None = None,
+        names: Mapping[str, Any] | Callable[[], Mapping[str, Any]] | None = None,
+        inputs: Any = None,
     ) -> None:
-        """Trace, hook, then call torch's own backward; errors from torch pass through."""
+        """Trace, hook, then call torch's own backward; errors from torch pass through.
+
+        `names` may be a function that gives them: a pass that is not recorded never asks.
+        """
+        if not self.record_next:
+            try:
+                self._unrecorded(tensor, gradient, retain_graph, create_graph, inputs, label)
+            finally:
+                self._plan_next()
+            return
+        began = time.perf_counter()
+        try:
+            self._recorded(tensor, gradient, retain_graph, create_graph, inputs, label,
+                           names() if callable(names) else names)  # fmt: skip
+        finally:
+            self.spent += time.perf_counter() - began
+            self._plan_next()
+
+    def _plan_next(self) -> None:
+        """Decide now whether the next pass is recorded: its forward pass runs before it,
+        observed (the forward recorder on) only when it is."""
+        self.record_next = self.count < self.keep or self._within_budget()
+        if self.forward is not None:
+            if self.record_next:
+                self.forward.resume()
+            else:
+                self.forward.pause()
+
+    def _within_budget(self) -> bool:
+        elapsed = time.perf_counter() - self.started
+        return self.spent <= RECORDING_SHARE * elapsed + RECORDING_ALLOWANCE
+
+    def _unrecorded(self, tensor, gradient, retain_graph, create_graph, inputs, label) -> None:
+        """torch's backward alone; the loss and the latest named leaves go into the history."""
+        with unobserved():  # torch's backward would hand itself to the forward recorder
+            real_backward(tensor, gradient, retain_graph, create_graph, inputs=inputs)
+        self.count += 1
+        self.skipped += 1
+        with unobserved():
+            leaves = tuple((name, snapshot(leaf, HISTORY_CAP)) for name, leaf in self.named_leaves)
+            value = snapshot(tensor, HISTORY_CAP)
+        self.history.append(g.Iteration(self.count, label or "output", value, leaves))
+
+    def _recorded(self, tensor, gradient, retain_graph, create_graph, inputs, label, names):
         with unobserved():
             traced = trace_live(
                 tensor,
@@ -72,14 +136,21 @@ class BackwardRecorder:
             handles.append(
                 fn.register_hook(partial(_after, started, steps, traced, nid, leaf_of.get(nid)))
             )
+        self.grads_before = tuple((leaf, leaf.grad) for leaf in traced.leaves.values())
         try:
-            torch.autograd.backward(tensor, gradient, retain_graph, create_graph)
+            with unobserved():
+                real_backward(tensor, gradient, retain_graph, create_graph, inputs=inputs)
         finally:
             for h in handles:
                 h.remove()
         self.count += 1
         with unobserved():
             self.history.append(_iteration(self.count, label, tensor, traced))
+            self.named_leaves = tuple(
+                (traced.graph.node(nid).name, leaf)
+                for nid, leaf in traced.leaves.items()
+                if traced.graph.node(nid).name and leaf.numel() <= HISTORY_CAP
+            )
             steps = [
                 g.Step(**{**s.__dict__, "explanation": explain(s, traced.graph)}) for s in steps
             ]

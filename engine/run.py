@@ -1,7 +1,12 @@
-"""engine.run: interpret a program with real torch, record its graph and backward passes."""
+"""engine.run: run a program as real Python, record its graph and backward passes.
+
+On a server a program runs only in a locked worker child (engine.pool); `trusted=True`
+runs it here, in this process, for a person's own code on their own machine.
+"""
 
 from __future__ import annotations
 
+import math
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
@@ -10,18 +15,20 @@ from typing import Any
 import torch
 
 from . import graph as g
-from .errors import ErrorInfo, ProgramError
-from .forward import ForwardRecorder
+from .errors import ErrorInfo, ProgramError, RunTimeout
+from .execute import execute
+from .forward import ForwardRecorder, unobserved
 from .limits import Limits
+from .names import named_tensors
 from .numeric import numeric_grads
 from .record import BackwardRecorder
 from .rng import seed
 from .trace import trace
 from .values import shape_of
 
-# Torch keeps the RNG, grad mode and a few settings per process: one run at a time keeps
-# one student's program from seeing another's state. Runs are short (limits), so this is cheap.
-_RUN_LOCK = threading.Lock()
+# Torch keeps the RNG, grad mode and a few settings per process: trusted runs share this
+# process, so they take turns. Worker runs each have a process of their own.
+_TRUSTED_LOCK = threading.Lock()
 DEFAULT_SEED = 0  # an unseeded program still gives the same numbers every time it runs
 
 
@@ -31,20 +38,21 @@ def run(
     *,
     inputs: Mapping[str, Any] | None = None,
     numeric: bool = True,
+    trusted: bool = False,
 ) -> g.Run:
-    """Run a program in the model language. Never raises for a bad program.
+    """Run a program. Never raises for a bad program.
 
     numeric=False skips the finite-difference check (numeric_grad stays None): the re-runs
     it needs cost more than the run itself, and a first picture should not wait for them.
+    trusted=True runs it in this process instead of a locked worker child.
     """
     limits = limits or Limits()
-    try:
-        with _RUN_LOCK, _isolated():
-            return _run(source, limits, inputs, numeric)
-    except ProgramError as exc:
-        return g.Run(ok=False, error=exc.info())
-    except Exception as exc:  # noqa: BLE001 - a run must never crash its caller
-        return g.Run(ok=False, error=ErrorInfo(type(exc).__name__, _one_line(exc)))
+    if not trusted:
+        from .pool import worker_run
+
+        return worker_run({"op": "run", "numeric": numeric}, source, limits, inputs)
+    with _TRUSTED_LOCK, _isolated():
+        return run_here(source, limits, inputs=inputs, numeric=numeric)
 
 
 def numeric_check(
@@ -53,6 +61,7 @@ def numeric_check(
     limits: Limits | None = None,
     *,
     inputs: Mapping[str, Any] | None = None,
+    trusted: bool = False,
 ) -> g.Run:
     """`done` (a run of the same source and inputs with numeric=False), numeric_grad filled in.
 
@@ -62,68 +71,113 @@ def numeric_check(
     if not done.ok or len(done.history) != 1:
         return done
     limits = limits or Limits()
-    try:
-        with _RUN_LOCK, _isolated():
-            tensors = _with_numeric(source, done.tensors, limits, inputs, done.undeclared)
-    except Exception:  # noqa: BLE001 - a check must never take its caller down
+    leaves = leaves_of(done)
+    if not leaves:
         return done
+    if trusted:
+        with _TRUSTED_LOCK, _isolated():
+            found = numeric_here(source, leaves, limits, inputs, done.undeclared)
+    else:
+        from .pool import worker_numeric
+
+        found = worker_numeric(source, leaves, limits, inputs, done.undeclared)
+    tensors = {name: replace(t, numeric_grad=found.get(name)) for name, t in done.tensors.items()}
     return replace(done, tensors=tensors)
 
 
-def _with_numeric(
+def leaves_of(done: g.Run) -> dict[str, tuple[int, tuple[int, ...]]]:
+    """Each named leaf of a run as (k, shape): the k-th leaf the program touched."""
+    return {
+        name: (t.leaf_index, t.shape)
+        for name, t in done.tensors.items()
+        if t.leaf_index is not None
+    }
+
+
+def numeric_here(
     source: str,
-    tensors: dict[str, g.TensorReport],
+    leaves: Mapping[str, tuple[int, tuple[int, ...]]],
     limits: Limits,
     inputs: Mapping[str, Any] | None,
     undeclared: tuple[str, ...],
-) -> dict[str, g.TensorReport]:
-    """The reports with numeric_grad from float64 central differences of every named leaf.
-
-    `undeclared`: the names the program read from `inputs` (it defines the others itself).
-    """
-    from .interpreter import execute
-
-    leaves = {
-        name: (t.leaf_index, t.shape) for name, t in tensors.items() if t.leaf_index is not None
-    }
+) -> dict[str, Any]:
+    """Float64 central differences of every named leaf, in this process. Never raises."""
     given = frozenset(undeclared) & frozenset(inputs or ())
-    found = numeric_grads(source, leaves, execute, limits=limits, inputs=inputs, given=given)
-    return {name: replace(t, numeric_grad=found.get(name)) for name, t in tensors.items()}
+    try:
+        return numeric_grads(source, leaves, execute, limits=limits, inputs=inputs, given=given)
+    except Exception:  # noqa: BLE001 - a check must never take its caller down
+        return {}
 
 
-def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None, numeric: bool) -> g.Run:
-    from .interpreter import execute  # lazy: trace and record work without the interpreter
+def run_here(
+    source: str,
+    limits: Limits,
+    *,
+    inputs: Mapping[str, Any] | None = None,
+    numeric: bool = True,
+    namespace: dict[str, Any] | None = None,
+    seed_rng: bool = True,
+) -> g.Run:
+    """The run itself, in this process: a worker child's job, or a trusted run."""
+    try:
+        return _run(source, limits, inputs, numeric, namespace, seed_rng)
+    except ProgramError as exc:
+        return g.Run(ok=False, error=exc.info())
+    except RunTimeout:  # the limit struck in the engine's own work, after the program
+        message = f"run time is over the limit of {limits.seconds:g} seconds"
+        return g.Run(ok=False, error=ErrorInfo("LimitExceeded", message))
+    except Exception as exc:  # noqa: BLE001 - a run must never crash its caller
+        return g.Run(ok=False, error=ErrorInfo(type(exc).__name__, _one_line(exc)))
 
+
+def _run(source, limits, inputs, numeric, namespace, seed_rng) -> g.Run:
     forward = ForwardRecorder()
     recorder = BackwardRecorder(forward=forward, limits=limits)
     notes: list[str] = []
+
+    def backward(*args, names=None, **kwargs):
+        # Names are looked up only for a pass that is recorded (a loop records few).
+        recorder(*args, names=lambda: named_tensors(names() if names else {}), **kwargs)
+
     with forward:
-
-        def backward(*args, names=None, **kwargs):
-            recorder(*args, names=_named_tensors(names or {}), **kwargs)
-
-        execution = execute(source, limits=limits, backward=backward, inputs=inputs)
-        names = _named_tensors(execution.namespace)
-        error = execution.error
-        output = None
-        if error is None and not execution.backward_called:
-            output, error = _auto_backward(execution, names, recorder, notes)
+        execution = execute(source, limits=limits, backward=backward, inputs=inputs,
+                            namespace=namespace, seed_rng=seed_rng)  # fmt: skip
+    names = named_tensors(execution.namespace)
+    error = execution.error
+    # The program's own state, reported before the explorer's own pass can touch it.
+    with unobserved():
+        tensors = {
+            name: report(t, forward.leaves.of(t), limits.report_elements)
+            for name, t in names.items()
+        }
+    output = None
+    if error is None and not execution.backward_called:
+        with forward:
+            output, error = _own_backward(execution, names, recorder, notes)
+    if output is not None and recorder.passes:
+        given = _pass_grads(recorder.passes[-1])
+        tensors = {n: replace(t, pass_grad=given.get(n)) for n, t in tensors.items()}
+    notes.extend(f"warning: {w}" for w in execution.warnings)
     if recorder.dropped:
+        kept = recorder.passes
         notes.append(
-            f"backward ran {recorder.count} times; the first and last {recorder.keep} "
-            f"passes are kept ({recorder.dropped} in between are not shown)"
+            f"backward ran {recorder.count:,} times; the player shows {len(kept)} of them "
+            f"(the first {len(recorder.head)}, then later ones up to #{kept[-1].number:,}): "
+            "recording every pass would slow the loop down; every loss is in the history"
         )
     passes = recorder.passes
     graph = passes[-1].graph if passes else None
     if graph is None and output is not None:
-        graph = trace(output[1], names, output_label=output[0], max_nodes=limits.graph_nodes,
-                      recorder=forward)  # fmt: skip
+        with unobserved():
+            graph = trace(output[1], names, output_label=output[0],
+                          max_nodes=limits.graph_nodes, recorder=forward)  # fmt: skip
     if graph is not None:
         notes.extend(graph.notes)
-    tensors = {name: _report(t, forward.leaves.of(t)) for name, t in names.items()}
     if numeric and error is None and recorder.count == 1:
         # One backward pass: its grads are what the finite differences can be compared with.
-        tensors = _with_numeric(source, tensors, limits, inputs, execution.undeclared)
+        found = numeric_here(source, leaves_of(g.Run(True, tensors=tensors)), limits, inputs,
+                             execution.undeclared)  # fmt: skip
+        tensors = {name: replace(t, numeric_grad=found.get(name)) for name, t in tensors.items()}
     return g.Run(
         ok=error is None,
         stdout=execution.stdout,
@@ -137,8 +191,12 @@ def _run(source: str, limits: Limits, inputs: Mapping[str, Any] | None, numeric:
     )
 
 
-def _auto_backward(execution, names, recorder, notes) -> tuple[Any, ErrorInfo | None]:
-    """No backward() in the program: run it on the last assigned tensor, as DESIGN.md says."""
+def _own_backward(execution, names, recorder, notes) -> tuple[Any, ErrorInfo | None]:
+    """No backward() in the program: the explorer's own pass from the last assigned tensor.
+
+    It keeps the graph (retain_graph=True) and puts every .grad back as it was, so the
+    program's state is exactly what Python left, even in a person's own notebook.
+    """
     name = execution.last_tensor_name
     if name is None or name not in names:
         return None, None
@@ -152,56 +210,108 @@ def _auto_backward(execution, names, recorder, notes) -> tuple[Any, ErrorInfo | 
     label = name
     if tensor.numel() != 1:
         tensor, label = tensor.sum(), f"{name}.sum()"
-        notes.append(f"{name} is not a scalar, so backward ran on {label} (as in the lesson)")
+        notes.append(
+            f"{name} is not a scalar, so the explorer's backward pass ran on {label} "
+            "(as in the lesson); the program's own .grad values are unchanged"
+        )
     else:
-        notes.append(f"the program never called backward, so it ran on {name}, the last tensor")
+        notes.append(
+            f"the program never called backward, so the explorer ran its own pass from {name}, "
+            "the last tensor; the program's own .grad values are unchanged"
+        )
+    kept = _grads(names.values())
     try:
-        recorder(tensor, label=label, names=names)
+        recorder(tensor, retain_graph=True, label=label, names=names)
     except ProgramError as exc:
         return (label, tensor), exc.info()
     except RuntimeError as exc:
         return (label, tensor), ErrorInfo("RuntimeError", _one_line(exc))
+    finally:
+        _restore_grads(kept, recorder)
     return (label, tensor), None
 
 
-def _named_tensors(namespace: Mapping[str, Any]) -> dict[str, torch.Tensor]:
-    """Every tensor the user can name: variables, and a module's parameters as model.weight."""
-    out: dict[str, torch.Tensor] = {}
-    for name, value in namespace.items():
-        if isinstance(value, torch.Tensor):
-            out[name] = value
-        elif isinstance(value, torch.nn.Module):
-            for pname, p in value.named_parameters():
-                out[f"{name}.{pname}"] = p
+def _pass_grads(done: g.Pass) -> dict[str, Any]:
+    """What a pass left in each named leaf's .grad (as nested lists, like tolist)."""
+    out = {}
+    for step in done.steps:
+        if step.leaf is not None:
+            name = done.graph.node(step.leaf).name
+            if name is not None:
+                out[name] = _listed(step.grad_after)
     return out
 
 
-def _report(tensor: torch.Tensor, leaf_index: int | None) -> g.TensorReport:
+def _listed(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_listed(v) for v in value]
+    return value
+
+
+def _grads(tensors) -> list[tuple[torch.Tensor, torch.Tensor | None]]:
+    return [(t, t.grad) for t in tensors if t.is_leaf or t.retains_grad]
+
+
+def _restore_grads(kept, recorder: BackwardRecorder) -> None:
+    """Every .grad back as the program left it, including leaves only the graph reaches."""
+    with unobserved(), torch.no_grad():
+        for tensor, grad in (*recorder.grads_before, *kept):
+            tensor.grad = grad
+
+
+def report(tensor: torch.Tensor, leaf_index: int | None, cap: int) -> g.TensorReport:
+    """A named tensor as plain data; past `cap` elements, shape and summary statistics."""
     t = tensor.detach()
     grad = tensor.grad if tensor.is_leaf or tensor.retains_grad else None
+    value, summary = _bounded(t, cap)
+    grad_value, grad_summary = _bounded(grad, cap) if grad is not None else (None, None)
     return g.TensorReport(
-        value=t.tolist(),
+        value=value,
         shape=shape_of(t),
         requires_grad=tensor.requires_grad,
         is_leaf=tensor.is_leaf,
-        grad=grad.tolist() if grad is not None else None,
+        grad=grad_value,
         dtype=str(tensor.dtype),
         leaf_index=leaf_index if tensor.is_leaf and tensor.requires_grad else None,
+        summary=summary,
+        grad_summary=grad_summary,
     )
 
 
+def _bounded(t: torch.Tensor, cap: int) -> tuple[Any, dict[str, float] | None]:
+    if t.numel() <= cap and not t.is_sparse and t.device.type != "meta":
+        return t.tolist(), None
+    return None, summarize(t)
+
+
+def summarize(t: torch.Tensor) -> dict[str, float] | None:
+    """min, max, mean and std of a big tensor, in float64 (None when it has no numbers)."""
+    if t.numel() == 0 or t.is_sparse or t.device.type == "meta" or t.is_complex():
+        return None
+    x = t.detach().double()
+    stats = {
+        "min": float(x.min()),
+        "max": float(x.max()),
+        "mean": float(x.mean()),
+        "std": float(x.std()) if x.numel() > 1 else 0.0,
+    }
+    return {k: (v if math.isfinite(v) else float("nan")) for k, v in stats.items()}
+
+
 class _isolated:
-    """Keep torch's process-wide state (RNG, grad mode) as it was before the run."""
+    """Keep torch's process-wide state as it was before a trusted run."""
 
     def __enter__(self):
         self.rng = torch.random.get_rng_state()
         self.grad_enabled = torch.is_grad_enabled()
+        self.dtype = torch.get_default_dtype()
         seed(DEFAULT_SEED)
         return self
 
     def __exit__(self, *exc):
         torch.random.set_rng_state(self.rng)
         torch.set_grad_enabled(self.grad_enabled)
+        torch.set_default_dtype(self.dtype)
         return False
 
 

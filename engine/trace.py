@@ -145,7 +145,7 @@ class _Walker:
             label=symbol(op, exponent),
             op=op,
             name=name,
-            value=fwd.value if fwd else snapshot(named, self.cap),
+            value=snapshot(fwd.value, self.cap) if fwd else snapshot(named, self.cap),
             saved=saved,
         )
         self.ids[key] = nid

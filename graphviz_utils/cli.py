@@ -1,7 +1,7 @@
-"""The command line: run a program, render its graph, or start the app.
+"""The command line: run a program, render its graph, start the app, or check the sandbox.
 
-Exit status: 0 ok; 1 the program was refused or failed, or its graph could not be drawn;
-2 bad command-line usage. No input ever prints a Python traceback.
+Exit status: 0 ok; 1 the program failed, was stopped or was blocked, or its graph could not
+be drawn; 2 bad command-line usage. No input ever prints a Python traceback.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from .options import DIRECTIONS, DrawOptions
 from .themes import THEMES
 
 ROOT = Path(__file__).resolve().parent.parent
+TRUSTED_HELP = "your own code: run it in this process, not in the locked worker"
 
 
 class UsageError(Exception):
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="run a program and print what it printed and its grads")
     run.add_argument("file", metavar="FILE|-", help="the program ('-' reads standard input)")
     run.add_argument("--json", action="store_true", help="print one JSON object instead")
+    run.add_argument("--trusted", action="store_true", help=TRUSTED_HELP)
     run.set_defaults(func=_run_command)
 
     render = sub.add_parser("render", help="run a program and draw its backward pass")
@@ -79,11 +81,15 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--transparent", action="store_true", help="no background fill")
     render.add_argument("--forward", action="store_true",
                         help="html: play the forward pass before the backward one")  # fmt: skip
+    render.add_argument("--trusted", action="store_true", help=TRUSTED_HELP)
     render.set_defaults(func=_render_command)
 
     app = sub.add_parser("app", help="start the Streamlit app")
     app.add_argument("--port", type=int, default=8501)
     app.set_defaults(func=_app_command)
+
+    doctor = sub.add_parser("doctor", help="which layers of the worker's sandbox are active here")
+    doctor.set_defaults(func=_doctor_command)
     return parser
 
 
@@ -100,16 +106,31 @@ def _read(file: str) -> str:
         raise UsageError(f"cannot read {file}: {exc.strerror or exc}") from None
 
 
-def _run_program(source: str):
+def _run_program(source: str, trusted: bool = False):
     import engine  # lazy: `--help` and usage errors stay fast
 
     if not source.strip():  # a run that does nothing is a mistake worth exit 1
         return engine.Run(ok=False, error=engine.ErrorInfo("EmptyProgram", "the program is empty"))
-    return engine.run(source)
+    return engine.run(source, trusted=trusted)
+
+
+def _doctor_command(args: argparse.Namespace) -> int:
+    """Each layer on a line, then the summary; exit 1 when one is missing and required."""
+    import engine
+    from engine.sandbox import required
+
+    status = engine.sandbox_status()
+    for layer in status.layers:
+        mark = "active " if layer.active else "MISSING"
+        print(f"{mark}  {layer.name:<13} {layer.detail}")
+    print(status.describe())
+    if required() and not status.complete:
+        raise Failed("AUTOGRAD_EXPLORER_SANDBOX=require, and the sandbox is not complete here")
+    return 0
 
 
 def _run_command(args: argparse.Namespace) -> int:
-    result = _run_program(_read(args.file))
+    result = _run_program(_read(args.file), args.trusted)
     if args.json:
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0 if result.ok else 1
@@ -125,6 +146,8 @@ def _summary(result) -> list[str]:
     """A short human summary: each leaf's .grad, then the notes."""
     lines = [
         f"{name}.grad = {fmt_value(t.grad)}"
+        if t.grad is not None or t.pass_grad is None
+        else f"{name}.grad = None (the explorer's own pass: {fmt_value(t.pass_grad)})"
         for name, t in result.tensors.items()
         if t.is_leaf and t.requires_grad
     ]
@@ -145,7 +168,7 @@ def _render_command(args: argparse.Namespace) -> int:
         )
     if args.dpi is not None and not 10 <= args.dpi <= 1200:
         raise UsageError(f"dpi {args.dpi:g} is out of range: choose 10..1200")
-    result = _run_program(_read(args.file))
+    result = _run_program(_read(args.file), args.trusted)
     if not result.ok:
         raise Failed(result.error.describe() if result.error else "the program failed")
     target = _pick(result, args.pass_number)

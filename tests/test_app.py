@@ -7,6 +7,7 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 import engine
+from app_ui.tables import PASS_COLUMN
 from engine.values import fmt_value
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -93,7 +94,8 @@ def test_variables_table_changes_the_result():
     (a * a + a).backward()
     row = tensor_row(at, "a")
     assert row["value"] == fmt_value(3.0)
-    assert row["grad"] == fmt_value(a.grad.item())
+    assert row["grad"] == "None"  # the program never calls backward: Python leaves None
+    assert row[PASS_COLUMN] == fmt_value(a.grad.item())
 
 
 def test_bad_variable_value_is_a_clear_error():
@@ -259,7 +261,8 @@ def test_closed_menus_make_no_widgets_and_options_outlive_them():
 
 def test_tensors_table_holds_torch_values_and_grads():
     """The Tensors tab: each named tensor's value, shape, requires_grad and grad, as torch has
-    them after the card's model ran (without pandas: a Markdown table)."""
+    them after the card's model ran (without pandas: a Markdown table). The card never calls
+    backward, so .grad is None, as in Python; the explorer's own pass has a column."""
     at = at_run()
     at.text_area(key="program").input(CARD).run()
     x = torch.tensor([1.0, 2.0, 3.0])
@@ -270,8 +273,9 @@ def test_tensors_table_holds_torch_values_and_grads():
     rows = {row["name"]: row for row in tensor_table(at)}
     assert set(rows) == {"x", "w", "b", "y"}
     assert rows["w"] == {"name": "w", "value": fmt_value(w.tolist()), "shape": "3",
-                         "requires_grad": "True", "grad": fmt_value(w.grad.tolist())}  # fmt: skip
-    assert rows["b"]["grad"] == fmt_value(b.grad.item())
+                         "requires_grad": "True", "grad": "None",
+                         PASS_COLUMN: fmt_value(w.grad.tolist())}  # fmt: skip
+    assert rows["b"]["grad"] == "None" and rows["b"][PASS_COLUMN] == fmt_value(b.grad.item())
     assert rows["x"]["requires_grad"] == "False" and rows["x"]["grad"] == ""
     assert rows["y"]["value"] == fmt_value(y.item())
 

@@ -20,13 +20,15 @@ def lesson_file(tmp_path):
 
 
 def test_run_prints_grads(lesson_file, capsys):
-    """run prints each leaf's .grad, as torch computes it."""
+    """run prints each leaf's .grad as Python leaves it (None: the card never calls backward),
+    and beside it the gradient of the explorer's own pass, as torch computes it."""
     w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
     (w @ torch.tensor([1.0, 2.0, 3.0])).backward()
     assert main(["run", str(lesson_file)]) == 0
     out = capsys.readouterr().out
-    assert f"w.grad = [{', '.join(f'{v:.1f}' for v in w.grad.tolist())}]" in out
-    assert "b.grad = 1.0" in out
+    grad = ", ".join(f"{v:.1f}" for v in w.grad.tolist())
+    assert f"w.grad = None (the explorer's own pass: [{grad}])" in out
+    assert "b.grad = None (the explorer's own pass: 1.0)" in out
 
 
 def test_run_json_is_one_object(lesson_file, capsys):
@@ -47,9 +49,9 @@ def test_run_error_is_one_line(tmp_path, capsys):
 
 
 def test_run_json_refused_exits_1(tmp_path, capsys):
-    """With --json a refused program still prints JSON, with ok false, and exits 1."""
+    """With --json a blocked program still prints JSON, with ok false, and exits 1."""
     bad = tmp_path / "bad.txt"
-    bad.write_text("import os\n")
+    bad.write_text("import os\nos.fork()\n")
     assert main(["run", str(bad), "--json"]) == 1
     assert json.loads(capsys.readouterr().out)["ok"] is False
 

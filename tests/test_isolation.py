@@ -93,14 +93,15 @@ def test_no_grad_that_fails_midway_leaves_grad_on_for_the_next_run():
     )
     assert failed.error.type == "IndexError"
     run = engine.run("x = param([1.0, 2.0])\ny = (x * x).sum()\n")
-    assert run.ok and run.tensors["x"].grad == [2.0, 4.0]
+    assert run.ok and run.tensors["x"].pass_grad == [2.0, 4.0]
 
 
 def test_settings_refused_inside_threads_leave_others_untouched():
-    """Hostile runs in threads alongside normal ones: normal results stay exact."""
+    """Runs that change torch's settings, in threads beside normal ones: normal results stay
+    exact, because every run has a process of its own."""
     hostile = [
         "import torch\ntorch.set_default_dtype(torch.float64)\n",
-        "import torch\nwith torch.no_grad():\n    for i in range(10**9):\n        pass\n",
+        "import torch\nwith torch.no_grad():\n    for i in range(10**5):\n        pass\n",
         "import torch\ntorch.manual_seed(7)\nx = torch.randn(10)\ny = 1 / 0\n",
     ]
     expected = summary(engine.run(program(5)))
@@ -110,8 +111,10 @@ def test_settings_refused_inside_threads_leave_others_untouched():
     for source, run in zip(sources, runs, strict=True):
         if source == program(5):
             assert summary(run) == expected
+        elif "1 / 0" in source:
+            assert run.error.type == "ZeroDivisionError"
         else:
-            assert not run.ok
+            assert run.ok, run.error
     assert torch.is_grad_enabled() and torch.get_default_dtype() == torch.float32
 
 

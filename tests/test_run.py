@@ -59,12 +59,14 @@ def test_linear_model_tensors_and_grads():
 
 
 def test_card_math_style_gets_automatic_backward():
-    """The card's y = w·x + b: backward runs on y with a note, grads match torch."""
+    """The card's y = w·x + b: the explorer's own pass runs on y with a note; its grads match
+    torch's, and the program's own .grad stays None, as Python leaves it."""
     _, w, b, _ = torch_linear()
     run = engine.run(CARD)
     assert run.ok, run.error
-    assert run.tensors["w"].grad == w.grad.tolist()
-    assert run.tensors["b"].grad == b.grad.tolist()
+    assert run.tensors["w"].pass_grad == w.grad.tolist()
+    assert run.tensors["b"].pass_grad == b.grad.tolist()
+    assert run.tensors["w"].grad is None and run.tensors["b"].grad is None
     assert any("never called backward" in n for n in run.notes)
     ops = {n.op for n in run.graph.nodes}
     assert {"DotBackward0", "AddBackward0", "AccumulateGrad"} <= ops
@@ -77,8 +79,11 @@ def test_vector_output_is_summed_with_a_note():
     assert run.ok, run.error
     x = torch.tensor([2.0, 3.0], requires_grad=True)
     (x**2 + 3 * x).sum().backward()
-    assert run.tensors["x"].grad == x.grad.tolist()
-    assert "y is not a scalar, so backward ran on y.sum() (as in the lesson)" in run.notes
+    assert run.tensors["x"].pass_grad == x.grad.tolist() and run.tensors["x"].grad is None
+    assert (
+        "y is not a scalar, so the explorer's backward pass ran on y.sum() (as in the lesson); "
+        "the program's own .grad values are unchanged"
+    ) in run.notes
     assert run.passes[0].output == "y.sum()"
 
 
@@ -98,7 +103,7 @@ def test_numeric_grad_agrees_with_autograd():
     assert report.numeric_grad is not None
     assert torch.allclose(
         torch.tensor(report.numeric_grad, dtype=torch.float64),
-        torch.tensor(report.grad, dtype=torch.float64),
+        torch.tensor(report.effective_grad, dtype=torch.float64),
         atol=1e-4,
     )
 
@@ -194,16 +199,16 @@ NOT_SMOOTH = {
 
 def test_numeric_grad_agrees_across_the_corpus():
     """On the interpreter corpus numeric_grad matches grad within 1e-4, except at kinks or cuts."""
-    from test_interpreter import PROGRAMS
+    from programs import PROGRAMS
 
     disagree, checked = set(), 0
     for key, source in PROGRAMS.items():
         for report in engine.run(source).tensors.values():
-            if report.numeric_grad is None or report.grad is None:
+            if report.numeric_grad is None or report.effective_grad is None:
                 continue
             checked += 1
             numeric = torch.tensor(report.numeric_grad, dtype=torch.float64)
-            grad = torch.tensor(report.grad, dtype=torch.float64)
+            grad = torch.tensor(report.effective_grad, dtype=torch.float64)
             if not torch.allclose(numeric, grad, atol=1e-4, rtol=1e-4):
                 disagree.add(key)
     assert checked >= 25
@@ -212,7 +217,7 @@ def test_numeric_grad_agrees_across_the_corpus():
 
 def test_numeric_check_later_equals_the_check_in_the_run():
     """numeric_check on a numeric=False run gives the numbers run() gives, program by program."""
-    from test_interpreter import PROGRAMS
+    from programs import PROGRAMS
 
     compared = 0
     for key, source in PROGRAMS.items():
@@ -229,14 +234,15 @@ def test_numeric_check_later_equals_the_check_in_the_run():
 
 def test_numeric_grad_of_an_input_tensor_is_exact_and_leaves_it_alone():
     """A variable given as an input is nudged in float64 copies: the finite difference matches
-    torch's grad, and the caller's tensor keeps its value and gets only autograd's grad."""
+    torch's grad, and the caller's tensor is left exactly as it was: the run happens in a
+    worker process, and only plain data comes back."""
     given = torch.tensor(3.0, requires_grad=True)
     run = engine.run("y = a * a + a\n", inputs={"a": given})
     a = torch.tensor(3.0, requires_grad=True)
     (a * a + a).backward()
     assert run.tensors["a"].numeric_grad == pytest.approx(a.grad.item(), abs=1e-6)
     assert given.item() == 3.0 and given.dtype == torch.float32
-    assert given.grad.item() == a.grad.item()
+    assert given.grad is None
 
 
 def test_numeric_grad_of_a_defined_name_ignores_an_unused_input_of_that_name():

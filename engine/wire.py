@@ -1,0 +1,368 @@
+"""The worker's answer on the wire: one framed JSON document, validated field by field.
+
+A program that owns its worker child can write any bytes on the result pipe, so the
+parent trusts nothing: no pickle, a size cap, and every field checked into the frozen
+dataclasses of engine.graph. Anything off is a WireError, never a crash.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+from . import graph as g
+from .errors import ErrorInfo
+
+MAGIC = b"AEJ1"  # frame: MAGIC, 8-byte big-endian length, UTF-8 JSON
+HEADER = struct.Struct(">4sQ")
+MAX_DEPTH = 70  # a tensor has at most 64 dims; a value nested deeper is not one
+MAX_TEXT = 100_000  # a label, a note or an explanation; stdout has its own limit
+
+
+class WireError(ValueError):
+    """The worker's answer is not a valid document."""
+
+
+def frame(document: Mapping[str, Any]) -> bytes:
+    """One document as bytes for the pipe (NaN and infinities as JSON's extensions)."""
+    payload = json.dumps(document, default=_encode_extra, separators=(",", ":")).encode()
+    return HEADER.pack(MAGIC, len(payload)) + payload
+
+
+def unframe(data: bytes, cap: int) -> dict[str, Any]:
+    """The document in `data` (the whole pipe's content), or WireError."""
+    start = data.find(MAGIC)
+    if start < 0 or len(data) - start < HEADER.size:
+        raise WireError("no answer")
+    _, size = HEADER.unpack_from(data, start)
+    body = data[start + HEADER.size : start + HEADER.size + size]
+    if size > cap or len(body) != size:
+        raise WireError(f"an answer of {size:,} bytes (cut off or over the cap)")
+    try:
+        doc = json.loads(body, object_hook=_decode_extra)
+    except (ValueError, RecursionError) as exc:
+        raise WireError(f"malformed JSON ({type(exc).__name__})") from None
+    if not isinstance(doc, dict):
+        raise WireError("the answer is not an object")
+    return doc
+
+
+# ----- Run to plain data ------------------------------------------------------------------
+
+
+def run_document(run: g.Run) -> dict[str, Any]:
+    """Everything in a Run, each pass with its own graph."""
+    out = run.to_json()
+    out["passes"] = [p.to_json(with_graph=True) for p in run.passes]
+    out["graph"] = run.graph.to_json() if run.graph else None
+    return out
+
+
+# ----- plain data to Run, checked ----------------------------------------------------------
+
+
+def run_from_document(doc: Any, cap_text: int) -> g.Run:
+    """A Run from an untrusted document; WireError names the first bad field."""
+    d = _obj(doc, "run")
+    passes = tuple(_pass(p, f"passes[{i}]") for i, p in enumerate(_list(d, "passes")))
+    graph_doc = d.get("graph")
+    return g.Run(
+        ok=_bool(d, "ok"),
+        stdout=_str(d, "stdout", cap_text),
+        tensors={
+            _name(k, "tensors"): _tensor(v, f"tensors[{k!r}]")
+            for k, v in _obj(d.get("tensors"), "tensors").items()
+        },
+        graph=None if graph_doc is None else _graph(graph_doc, "graph"),
+        passes=passes,
+        notes=tuple(_text(n, "notes") for n in _list(d, "notes")),
+        error=None if d.get("error") is None else error_from(d["error"]),
+        undeclared=tuple(_name(n, "undeclared") for n in _list(d, "undeclared")),
+        history=tuple(_iteration(i, "history") for i in _list(d, "history")),
+    )
+
+
+def error_from(doc: Any) -> ErrorInfo:
+    d = _obj(doc, "error")
+    return ErrorInfo(
+        type=_str(d, "type", 200),
+        message=_str(d, "message", MAX_TEXT),
+        line=_opt_int(d, "line"),
+        column=_opt_int(d, "column"),
+    )
+
+
+def _tensor(doc: Any, where: str) -> g.TensorReport:
+    d = _obj(doc, where)
+    return g.TensorReport(
+        value=_value(d.get("value"), where + ".value", listed=True),
+        shape=_shape(d.get("shape"), where),
+        requires_grad=_bool(d, "requires_grad"),
+        is_leaf=_bool(d, "is_leaf"),
+        grad=_value(d.get("grad"), where + ".grad", listed=True),
+        numeric_grad=_value(d.get("numeric_grad"), where + ".numeric_grad", listed=True),
+        dtype=_str(d, "dtype", 40),
+        leaf_index=_opt_int(d, "leaf_index"),
+        summary=_summary(d.get("summary"), where),
+        grad_summary=_summary(d.get("grad_summary"), where),
+        pass_grad=_value(d.get("pass_grad"), where + ".pass_grad", listed=True),
+    )
+
+
+def _graph(doc: Any, where: str) -> g.Graph:
+    d = _obj(doc, where)
+    nodes = tuple(_node(n, f"{where}.nodes") for n in _list(d, "nodes"))
+    ids = {n.id for n in nodes}
+    if len(ids) != len(nodes):
+        raise WireError(f"{where}: repeated node ids")
+    edges = tuple(_edge(e, f"{where}.edges", ids) for e in _list(d, "edges"))
+    output = _opt_str(d, "output", 20)
+    if output is not None and output not in ids:
+        raise WireError(f"{where}.output: no such node {output!r}")
+    notes = tuple(_text(n, where + ".notes") for n in _list(d, "notes"))
+    return g.Graph(nodes, edges, output, notes)
+
+
+_NODE_KINDS = frozenset((*g.TENSOR_KINDS, g.OP, g.ACCUMULATE, "summary"))
+_EDGE_KINDS = frozenset((g.GRAD, g.DATA, g.CUT_EDGE, g.LEAF_EDGE, g.OUT_EDGE))
+
+
+def _node(doc: Any, where: str) -> g.Node:
+    d = _obj(doc, where)
+    kind = _str(d, "kind", 20)
+    if kind not in _NODE_KINDS:
+        raise WireError(f"{where}: unknown node kind {kind[:20]!r}")
+    return g.Node(
+        id=_node_id(d.get("id"), where),
+        kind=kind,
+        label=_str(d, "label", MAX_TEXT),
+        op=_opt_str(d, "op", 200),
+        name=_opt_str(d, "name", 1000),
+        shape=None if d.get("shape") is None else _shape(d.get("shape"), where),
+        value=_value(d.get("value"), where + ".value"),
+        dtype=_opt_str(d, "dtype", 40),
+        requires_grad=_bool(d, "requires_grad"),
+        grad=_value(d.get("grad"), where + ".grad"),
+        saved=tuple(_saved(s, where + ".saved") for s in _list(d, "saved")),
+        cut_by=_opt_str(d, "cut_by", 40),
+    )
+
+
+def _saved(doc: Any, where: str) -> g.Saved:
+    d = _obj(doc, where)
+    return g.Saved(
+        name=_str(d, "name", 200),
+        shape=None if d.get("shape") is None else _shape(d.get("shape"), where),
+        value=_value(d.get("value"), where, strings=True),
+        text=_str(d, "text", MAX_TEXT),
+    )
+
+
+def _edge(doc: Any, where: str, ids: set[str]) -> g.Edge:
+    d = _obj(doc, where)
+    src, dst = _node_id(d.get("src"), where), _node_id(d.get("dst"), where)
+    if src not in ids or dst not in ids:
+        raise WireError(f"{where}: an edge to a node that does not exist")
+    kind = _str(d, "kind", 20)
+    if kind not in _EDGE_KINDS:
+        raise WireError(f"{where}: unknown edge kind {kind[:20]!r}")
+    return g.Edge(src, dst, kind, _opt_int(d, "slot"))
+
+
+def _pass(doc: Any, where: str) -> g.Pass:
+    d = _obj(doc, where)
+    graph = _graph(d.get("graph"), where + ".graph")
+    ids = {n.id for n in graph.nodes}
+    steps = tuple(_step(s, f"{where}.steps", ids) for s in _list(d, "steps"))
+    return g.Pass(_str(d, "output", MAX_TEXT), graph, steps, _int(d, "number"))
+
+
+def _step(doc: Any, where: str, ids: set[str]) -> g.Step:
+    d = _obj(doc, where)
+    node = _node_id(d.get("node"), where)
+    targets = tuple(None if t is None else _node_id(t, where) for t in _list(d, "targets"))
+    leaf = _opt_str(d, "leaf", 20)
+    for ref in (node, leaf, *targets):
+        if ref is not None and ref not in ids:
+            raise WireError(f"{where}: a step refers to no node of its graph")
+    return g.Step(
+        index=_int(d, "index"),
+        node=node,
+        op=_str(d, "op", 200),
+        grad_outputs=tuple(_value(v, where) for v in _list(d, "grad_outputs")),
+        grad_inputs=tuple(_value(v, where) for v in _list(d, "grad_inputs")),
+        targets=targets,
+        explanation=_str(d, "explanation", MAX_TEXT),
+        leaf=leaf,
+        grad_before=_value(d.get("grad_before"), where),
+        grad_after=_value(d.get("grad_after"), where),
+    )
+
+
+def _iteration(doc: Any, where: str) -> g.Iteration:
+    d = _obj(doc, where)
+    leaves = _obj(d.get("leaves"), where + ".leaves")
+    return g.Iteration(
+        number=_int(d, "number"),
+        output=_str(d, "output", MAX_TEXT),
+        value=_value(d.get("value"), where),
+        leaves=tuple((_name(k, where), _value(v, where)) for k, v in leaves.items()),
+    )
+
+
+def _summary(doc: Any, where: str) -> dict[str, float] | None:
+    if doc is None:
+        return None
+    d = _obj(doc, where + ".summary")
+    out = {}
+    for key in ("min", "max", "mean", "std"):
+        value = d.get(key)
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            raise WireError(f"{where}.summary.{key}: not a number")
+        out[key] = float(value)
+    if set(d) - set(out):
+        raise WireError(f"{where}.summary: unexpected keys")
+    return out
+
+
+# ----- small checks -----------------------------------------------------------------------
+
+
+def _obj(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise WireError(f"{where}: not an object")
+    return value
+
+
+def _list(d: dict[str, Any], key: str) -> list[Any]:
+    value = d.get(key, [])
+    if not isinstance(value, list):
+        raise WireError(f"{key}: not a list")
+    return value
+
+
+def _str(d: dict[str, Any], key: str, cap: int) -> str:
+    value = d.get(key)
+    if not isinstance(value, str) or len(value) > cap:
+        raise WireError(f"{key}: not a string of at most {cap:,} characters")
+    return value
+
+
+def _opt_str(d: dict[str, Any], key: str, cap: int) -> str | None:
+    return None if d.get(key) is None else _str(d, key, cap)
+
+
+def _text(value: Any, where: str) -> str:
+    if not isinstance(value, str) or len(value) > MAX_TEXT:
+        raise WireError(f"{where}: not a short string")
+    return value
+
+
+def _name(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 1000:
+        raise WireError(f"{where}: a name that is not a short string")
+    return value
+
+
+def _node_id(value: Any, where: str) -> str:
+    if not isinstance(value, str) or not value.startswith("n") or not value[1:].isdigit():
+        raise WireError(f"{where}: not a node id")
+    return value
+
+
+def _bool(d: dict[str, Any], key: str) -> bool:
+    value = d.get(key, False)
+    if not isinstance(value, bool):
+        raise WireError(f"{key}: not true or false")
+    return value
+
+
+def _int(d: dict[str, Any], key: str) -> int:
+    value = d.get(key)
+    if not isinstance(value, int) or isinstance(value, bool) or abs(value) > 2**62:
+        raise WireError(f"{key}: not an integer")
+    return value
+
+
+def _opt_int(d: dict[str, Any], key: str) -> int | None:
+    return None if d.get(key) is None else _int(d, key)
+
+
+def _shape(value: Any, where: str) -> tuple[int, ...]:
+    if not isinstance(value, list) or len(value) > 64:
+        raise WireError(f"{where}.shape: not a list of at most 64 sizes")
+    if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 2**62 for v in value):
+        raise WireError(f"{where}.shape: a size that is not a natural number")
+    return tuple(value)
+
+
+def _value(value: Any, where: str, *, listed: bool = False, strings: bool = False) -> Any:
+    """A number, None, or nested lists of numbers; tuples unless `listed` (as tolist gives).
+
+    Iterative, with an explicit stack, so a hostile document nested 10,000 deep is refused
+    rather than overflowing the parent's stack.
+    """
+    if not isinstance(value, list):
+        return _leaf(value, where, strings)
+    stack: list[tuple[list, int]] = [(value, 1)]
+    while stack:
+        items, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise WireError(f"{where}: nested too deeply")
+        for item in items:
+            if isinstance(item, list):
+                stack.append((item, depth + 1))
+            else:
+                _leaf(item, where, strings)
+    return value if listed else _frozen(value)
+
+
+def _leaf(value: Any, where: str, strings: bool) -> Any:
+    if value is None or isinstance(value, (bool, int, float, complex)):
+        return value
+    if strings and isinstance(value, str) and len(value) <= MAX_TEXT:
+        return value
+    raise WireError(f"{where}: {type(value).__name__} is not a number")
+
+
+def _frozen(value: list) -> tuple:
+    """Nested lists to nested tuples, iteratively (depth is already checked)."""
+    root: list = []
+    stack: list[tuple[list, list]] = [(value, root)]
+    pending: list[tuple[list, list, int]] = []
+    while stack:
+        src, dst = stack.pop()
+        for i, item in enumerate(src):
+            if isinstance(item, list):
+                child: list = []
+                dst.append(child)
+                pending.append((dst, child, i))
+                stack.append((item, child))
+            else:
+                dst.append(item)
+    for parent, child, i in reversed(pending):
+        parent[i] = tuple(child)
+    return tuple(root)
+
+
+def _encode_extra(value: Any) -> Any:
+    if isinstance(value, complex):
+        return {"__complex__": [value.real, value.imag]}
+    if isinstance(value, tuple):
+        return list(value)
+    raise TypeError(f"{type(value).__name__} cannot go on the wire")
+
+
+def _decode_extra(d: dict[str, Any]) -> Any:
+    if set(d) == {"__complex__"}:
+        pair = d["__complex__"]
+        if (
+            isinstance(pair, list)
+            and len(pair) == 2
+            and all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in pair)
+        ):
+            return complex(pair[0], pair[1])
+        raise ValueError("a malformed complex number")
+    return d

@@ -1,0 +1,179 @@
+"""What plain CPython does with a lesson program: the reference the engine must reproduce.
+
+`reference(path)` runs the program in a FRESH interpreter (`sys.executable`), set up the way
+the engine's worker is set up (torch's CPU generator seeded with 0, one intra-op thread),
+and returns:
+
+    {"stdout": exact text the program printed,
+     "tensors": {name: {"value", "grad", "shape", "requires_grad", "is_leaf", "dtype"}},
+     "seconds": the program's own time: wall time of the exec, less the first-time imports
+                it triggered (torch imports parts lazily on first use, see _import_seconds),
+     "wall_seconds", "cpu_seconds", "import_seconds": the parts of that measurement,
+     "error": None, or "Type: message" if the program raised (with "traceback")}
+
+Named tensors are the ones the engine reports: every global holding a torch.Tensor, and for
+every global nn.Module its named_parameters() as "model.fc1.weight". The JSON comes back
+through a temp file, never through the program's stdout.
+
+Run as a script to print one line per program: `python tests/lesson_reference.py FILE...`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+TIMEOUT = 60.0  # seconds, per program, including the import of torch
+
+# The driver runs in the child. It is kept free of anything the program could see: the
+# program gets its own namespace and only its own output is captured.
+MARK_START, MARK_END = "@@lesson-program-start@@", "@@lesson-program-end@@"
+DRIVER = (
+    f"MARK_START, MARK_END = {MARK_START!r}, {MARK_END!r}\n"
+    + r"""
+import contextlib, io, json, sys, time, traceback
+
+import torch
+
+path, out_path = sys.argv[1], sys.argv[2]
+torch.default_generator.manual_seed(0)  # the engine seeds torch with 0 before every run
+torch.set_num_threads(1)                # the engine's worker runs one intra-op thread
+
+with open(path, encoding="utf-8") as f:
+    source = f.read()
+code = compile(source, "<program>", "exec")
+namespace = {"__name__": "__main__"}
+buffer = io.StringIO()
+error = tb = None
+sys.stderr.write(MARK_START + "\n"); sys.stderr.flush()
+start, cpu_start = time.perf_counter(), time.process_time()
+try:
+    with contextlib.redirect_stdout(buffer):
+        exec(code, namespace)
+except BaseException as exc:  # the report says what went wrong; the driver still answers
+    error = f"{type(exc).__name__}: {exc}"
+    tb = traceback.format_exc()
+wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
+sys.stderr.write(MARK_END + "\n"); sys.stderr.flush()
+
+named = {}
+for name, value in list(namespace.items()):
+    if isinstance(value, torch.Tensor):
+        named[name] = value
+    elif isinstance(value, torch.nn.Module):
+        for pname, p in value.named_parameters():
+            named[f"{name}.{pname}"] = p
+
+tensors = {}
+for name, t in named.items():
+    grad = t.grad if (t.is_leaf or t.retains_grad) else None
+    tensors[name] = {
+        "value": t.detach().tolist(),
+        "grad": grad.tolist() if grad is not None else None,
+        "shape": list(t.shape),
+        "requires_grad": bool(t.requires_grad),
+        "is_leaf": bool(t.is_leaf),
+        "dtype": str(t.dtype),
+    }
+
+report = {"stdout": buffer.getvalue(), "tensors": tensors, "wall_seconds": wall,
+          "cpu_seconds": cpu, "error": error, "traceback": tb}
+with open(out_path, "w", encoding="utf-8") as f:
+    json.dump(report, f)
+"""
+)
+
+
+class ReferenceError(RuntimeError):
+    """The CPython run did not produce a report (crash, timeout)."""
+
+
+def reference(path: str | os.PathLike, timeout: float = TIMEOUT) -> dict:
+    """Run the program at `path` in a fresh CPython and return what it did (see module doc)."""
+    path = Path(path).resolve()
+    with tempfile.TemporaryDirectory(prefix="lesson-ref-") as tmp:
+        out = Path(tmp) / "report.json"
+        env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
+        try:
+            proc = subprocess.run(
+                # -X importtime: what the program spent importing torch's lazy parts
+                [sys.executable, "-X", "importtime", "-c", DRIVER, str(path), str(out)],
+                cwd=tmp,  # a program that writes a file by mistake writes it here
+                env=env,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise ReferenceError(f"{path.name}: CPython took longer than {timeout:.0f} s") from exc
+        if proc.returncode != 0 or not out.exists():
+            raise ReferenceError(
+                f"{path.name}: the reference driver exited with {proc.returncode}\n"
+                f"{proc.stderr[-3000:]}"
+            )
+        report = json.loads(out.read_text(encoding="utf-8"))
+    report["import_seconds"] = _import_seconds(proc.stderr)
+    report["seconds"] = max(report["wall_seconds"] - report["import_seconds"], 0.0)
+    report["stderr"] = "".join(
+        line for line in _program_stderr(proc.stderr) if not _IMPORT_LINE.match(line)
+    )
+    return report
+
+
+# `-X importtime` lines: "import time: <self us> | <cumulative us> | <2 spaces per level><name>"
+_IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| ( *)\S")
+
+
+def _program_stderr(stderr: str) -> list[str]:
+    """The stderr lines written while the program ran (between the driver's marks)."""
+    lines = stderr.splitlines(keepends=True)
+    try:
+        first = lines.index(MARK_START + "\n") + 1
+    except ValueError:
+        return []
+    last = lines.index(MARK_END + "\n") if MARK_END + "\n" in lines else len(lines)
+    return lines[first:last]
+
+
+def _import_seconds(stderr: str) -> float:
+    """Time the program spent in first-time imports (outermost ones only, not nested twice).
+
+    Torch imports some machinery lazily on first use: torch._dynamo (about 1.2 s, on the
+    first optimizer built) and sympy via fx.symbolic_shapes (0.5 s, on the first backward
+    given gradient=). A worker that has run a program before has paid for them already.
+    """
+    micro = 0
+    for line in _program_stderr(stderr):
+        m = _IMPORT_LINE.match(line)
+        if m and m.group(3) == "":
+            micro += int(m.group(2))
+    return micro / 1e6
+
+
+def digest(report: dict) -> str:
+    """A short fingerprint of everything a run reports except its time: equal means same run."""
+    fields = {k: report[k] for k in ("stdout", "tensors", "error")}
+    return hashlib.sha1(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:10]
+
+
+def main(argv: list[str]) -> int:
+    for name in argv:
+        r = reference(name)
+        status = "ok" if r["error"] is None else f"ERROR {r['error']}"
+        print(
+            f"{Path(name).name:36s} {r['seconds']:6.3f}s (cpu {r['cpu_seconds']:6.3f}s, "
+            f"imports {r['import_seconds']:5.2f}s) {len(r['tensors']):3d} tensors "
+            f"{digest(r)} {status}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
