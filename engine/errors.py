@@ -22,7 +22,7 @@ class ErrorInfo:
             if self.column is not None:
                 where += f", column {self.column}"
             where += ": "
-        return f"{where}{self.type}: {self.message}"
+        return f"{where}{self.type}: {self.message}" if self.message else f"{where}{self.type}"
 
 
 class ProgramError(Exception):

@@ -55,6 +55,21 @@ class PrintLimit(BaseException):
 class _Printed:
     """sys.stdout for a run: keeps what the program prints, up to the limit."""
 
+    encoding = "utf-8"
+    errors = "strict"
+    newlines = None
+    line_buffering = False
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def writelines(self, lines) -> None:
+        for line in lines:
+            self.write(line)
+
     def __init__(self, limit: int):
         self.parts: list[str] = []
         self.chars = 0
@@ -88,7 +103,8 @@ class _State:
 
     def __init__(self) -> None:
         self.backward_called = False
-        self.failed: tuple[str, torch.Tensor] | None = None  # the backward that raised
+        # The backward that raised, and what it raised: only that error gets the hint.
+        self.failed: tuple[str, torch.Tensor, BaseException] | None = None
         self.inside = False  # in torch's own backward, called by the observers
 
 
@@ -201,8 +217,8 @@ def _observed_backward(backward: BackwardFn | None, state: _State, prepared: Pre
             else:
                 backward(tensor, gradient, retain_graph, create_graph, label=label,
                          names=lambda: scope_names(frame, ns, FILENAME), inputs=inputs)  # fmt: skip
-        except RuntimeError:
-            state.failed = (label, tensor)
+        except RuntimeError as error:
+            state.failed = (label, tensor, error)
             raise
         finally:
             state.inside = False
@@ -259,17 +275,18 @@ def _call_label(frame: Any, prepared: Prepared, lines: tuple[str, ...], receiver
     if frame is None or frame.f_code.co_filename != FILENAME:
         return ""
     try:
-        positions = list(frame.f_code.co_positions())
-        line, end_line, col, end_col = positions[frame.f_lasti // 2]
+        line, end_line, col, end_col = list(frame.f_code.co_positions())[frame.f_lasti // 2]
     except (IndexError, ValueError, AttributeError):
         return ""
-    if None in (line, end_line, col, end_col) or line != end_line or line > len(lines):
+    if None in (line, end_line, col, end_col) or not 1 <= line <= end_line <= len(lines):
         return ""
-    code_line = lines[line - 1]
-    start = (char_column(code_line, col) or 1) - 1
-    end = (char_column(code_line, end_col) or 1) - 1
+    # The call's text, in the compiled form (`@`) and as typed (`·`): the same characters.
+    start = (char_column(lines[line - 1], col) or 1) - 1
+    end = (char_column(lines[end_line - 1], end_col) or 1) - 1
+    code = _span(lines, line, start, end_line, end)
+    typed = _span(prepared.lines, line, start, end_line, end)
     try:
-        call = ast.parse(code_line[start:end].strip(), mode="eval").body
+        call = ast.parse("(" + code + ")", mode="eval").body
     except SyntaxError:
         return ""
     target: ast.AST | None = None
@@ -278,14 +295,26 @@ def _call_label(frame: Any, prepared: Prepared, lines: tuple[str, ...], receiver
             target = call.func.value
         elif not receiver and call.args:
             target = call.args[0]
-    if target is None:
+    if target is None or target.end_lineno is None or target.end_col_offset is None:
         return ""
-    segment = code_line[start:end].strip()
-    offset = start + (len(code_line[start:end]) - len(code_line[start:end].lstrip()))
-    piece_start = len(segment.encode()[: target.col_offset].decode("utf-8", "ignore"))
-    piece_end = len(segment.encode()[: target.end_col_offset or 0].decode("utf-8", "ignore"))
-    original = prepared.lines[line - 1]
-    return original[offset + piece_start : offset + piece_end]
+    wrapped = ("(" + typed + ")").split("\n")
+    first = _offset(wrapped, target.lineno, target.col_offset)
+    last = _offset(wrapped, target.end_lineno, target.end_col_offset)
+    return " ".join("\n".join(wrapped)[first:last].split())
+
+
+def _span(lines, line: int, start: int, end_line: int, end: int) -> str:
+    if line == end_line:
+        return lines[line - 1][start:end]
+    return "\n".join(
+        [lines[line - 1][start:], *lines[line : end_line - 1], lines[end_line - 1][:end]]
+    )
+
+
+def _offset(lines: list[str], lineno: int, byte_col: int) -> int:
+    """A flat character index of an ast position (line, UTF-8 byte column) in `lines`."""
+    before = sum(len(text) + 1 for text in lines[: lineno - 1])
+    return before + (char_column(lines[lineno - 1], byte_col) or 1) - 1
 
 
 def _last_tensor(prepared: Prepared, ns: Mapping[str, Any]) -> str | None:
@@ -331,13 +360,13 @@ def _error_info(exc: BaseException, prepared: Prepared, state: _State, limits: L
         isinstance(exc, OSError) and exc.errno in (1, 13)  # EPERM, EACCES
     ):
         message = blocked_message(exc, prepared.lines[line - 1] if line else "")
-    elif isinstance(exc, RuntimeError) and state.failed is not None:
+    elif isinstance(exc, RuntimeError) and state.failed is not None and state.failed[2] is exc:
         message = _first_sentence(message)
         hint = backward_hint(message, state.failed[1], state.failed[0])
         message = f"{message} ({hint})" if hint else message
     elif isinstance(exc, SystemExit):
         message = f"the program exited with status {exc.code!r}"
-    return ErrorInfo(kind, message or kind, line, column)
+    return ErrorInfo(kind, message, line, column)
 
 
 def blocked_message(exc: OSError, line: str) -> str:

@@ -54,8 +54,7 @@ def prepare(source: str, program_chars: int, known: frozenset[str] = frozenset()
     try:
         tree = ast.parse(rewritten, FILENAME)
     except SyntaxError as error:
-        column = _char_column(rewritten, error.lineno, error.offset)
-        raise PythonSyntaxError(error.msg or "invalid syntax", error.lineno, column) from None
+        raise _syntax_error(error) from None
     except (RecursionError, MemoryError):
         raise LimitExceeded("the program is nested too deeply to compile") from None
     except ValueError as error:  # a NUL byte in the text
@@ -68,8 +67,7 @@ def prepare(source: str, program_chars: int, known: frozenset[str] = frozenset()
     try:
         code = compile(tree, FILENAME, "exec", dont_inherit=True)
     except SyntaxError as error:  # what only the compiler sees: 'return' outside function
-        column = _char_column(rewritten, error.lineno, error.offset)
-        raise PythonSyntaxError(error.msg or "invalid syntax", error.lineno, column) from None
+        raise _syntax_error(error) from None
     except (RecursionError, MemoryError):
         raise LimitExceeded("the program is nested too deeply to compile") from None
     return Prepared(code, math_style, free, _assigned(tree), lines)
@@ -192,8 +190,12 @@ def _assigned(tree: ast.Module) -> tuple[str, ...]:
     return tuple(name for _, _, name in out)
 
 
-def _char_column(text: str, line: int | None, offset: int | None) -> int | None:
-    """SyntaxError.offset is 1-based and counts characters already in 3.11; keep it so."""
-    if line is None or offset is None:
-        return None
-    return max(1, offset)
+def _syntax_error(error: SyntaxError) -> PythonSyntaxError:
+    """Python's own SyntaxError (or IndentationError, TabError) as one line.
+
+    SyntaxError.offset already counts characters, 1-based, for text parsed from a str.
+    """
+    column = max(1, error.offset) if error.lineno is not None and error.offset else None
+    problem = PythonSyntaxError(error.msg or "invalid syntax", error.lineno, column)
+    problem.kind = type(error).__name__
+    return problem

@@ -95,7 +95,10 @@ class BackwardRecorder:
     def _plan_next(self) -> None:
         """Decide now whether the next pass is recorded: its forward pass runs before it,
         observed (the forward recorder on) only when it is."""
-        self.record_next = self.count < self.keep or self._within_budget()
+        upcoming = self.count + 1
+        self.record_next = upcoming <= self.keep or (
+            _scheduled(upcoming, self.keep) and self._within_budget()
+        )
         if self.forward is not None:
             if self.record_next:
                 self.forward.resume()
@@ -163,6 +166,15 @@ class BackwardRecorder:
 
 
 HISTORY_CAP = 16  # elements of a leaf worth plotting per iteration
+
+
+def _scheduled(number: int, keep: int) -> bool:
+    """Whether pass `number` is one to record: every pass up to 2·keep, then every 2nd up
+    to 4·keep, every 4th up to 8·keep, ...: about `keep` records per doubling, the same
+    ones every run (the time budget only ever drops some, for graphs that are slow to
+    record)."""
+    stride = 1 << ((number - 1) // (2 * keep)).bit_length()
+    return number % stride == 0
 
 
 def _iteration(number: int, label: str | None, tensor: torch.Tensor, traced: Any) -> g.Iteration:

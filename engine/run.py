@@ -225,7 +225,12 @@ def _own_backward(execution, names, recorder, notes) -> tuple[Any, ErrorInfo | N
     except ProgramError as exc:
         return (label, tensor), exc.info()
     except RuntimeError as exc:
-        return (label, tensor), ErrorInfo("RuntimeError", _one_line(exc))
+        # The program itself ran as Python runs it; only the explorer's extra pass could
+        # not (its graph was freed by autograd.grad, or changed in place): say so, no error.
+        notes[-1] = (
+            f"the program never called backward, and the explorer could not run its own "
+            f"pass from {label}: {_first_sentence(_one_line(exc))}"
+        )
     finally:
         _restore_grads(kept, recorder)
     return (label, tensor), None
@@ -313,6 +318,11 @@ class _isolated:
         torch.set_grad_enabled(self.grad_enabled)
         torch.set_default_dtype(self.dtype)
         return False
+
+
+def _first_sentence(message: str) -> str:
+    end = message.find(". ")
+    return message[: end + 1] if end > 0 else message
 
 
 def _one_line(exc: BaseException) -> str:

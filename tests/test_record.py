@@ -96,13 +96,30 @@ def test_torch_errors_pass_through():
 
 
 def test_keeps_first_and_last_passes():
-    """Of 25 passes only the first and last 10 are kept, and the rest are counted."""
+    """Of 25 passes, every one up to 20 is recorded, then every 2nd; the first 10 and the
+    latest 10 records are kept, the rest counted, and every pass is in the history."""
     w = torch.tensor(1.0, requires_grad=True)
     rec = BackwardRecorder(keep=10)
     for _ in range(25):
         rec(w * 3, label="y")
-    assert rec.count == 25 and rec.dropped == 5
-    assert [p.number for p in rec.passes] == list(range(1, 11)) + list(range(16, 26))
+    recorded = [n for n in range(1, 26) if n <= 20 or n % 2 == 0]
+    assert rec.count == 25 and rec.dropped == 25 - 20
+    assert [p.number for p in rec.passes] == recorded[:10] + recorded[-10:]
+    assert [i.number for i in rec.history] == list(range(1, 26))
+
+
+def test_a_long_loop_records_about_keep_passes_per_doubling():
+    """2,000 passes: the records thin out as the loop goes on, the same ones every time."""
+    w = torch.tensor(1.0, requires_grad=True)
+    numbers = []
+    for _ in range(2):
+        rec = BackwardRecorder(keep=10)
+        for _ in range(2000):
+            rec(w * 3, label="y")
+        numbers.append([p.number for p in rec.passes])
+    assert numbers[0] == numbers[1]
+    assert 2000 - numbers[0][-1] < 200 and len(numbers[0]) == 20  # the latest within 10 %
+    assert rec.count == 2000 and len(rec.history) == 2000
 
 
 def test_explanation_names_numbers():
