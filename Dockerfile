@@ -22,6 +22,8 @@ COPY .streamlit .streamlit
 RUN pip install --no-cache-dir -e . \
  && useradd --create-home --uid 10001 explorer
 USER explorer
+# A class server runs programs only with every sandbox layer active (autograd-explorer doctor).
+ENV AUTOGRAD_EXPLORER_SANDBOX=require
 
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s \
