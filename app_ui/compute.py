@@ -1,6 +1,6 @@
 """Pure work behind the page, cached by program text, inputs and options (never by objects).
 
-The caches are plain functools.lru_cache, shared by every session of the process. Their
+The caches are plain LRU caches (runs bounded by bytes), shared by every session. Their
 values are immutable (frozen dataclasses, str, bytes), so sharing them is safe, and a hit
 costs a dictionary lookup: st.cache_data pickled every value in and out and inspected the
 function's signature on every call, a few milliseconds of each rerun.
@@ -16,6 +16,8 @@ import threading
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
+
+from app_ui.byte_cache import byte_lru
 
 # One row of the variables table: (name, value as typed, requires_grad). Tuples keep it hashable.
 Inputs = tuple[tuple[str, str, bool], ...]
@@ -42,7 +44,17 @@ def _numeric(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and bool(value) and all(_numeric(v) for v in value)
 
 
-@lru_cache(maxsize=128)
+# Runs are kept by the bytes they hold (a big loop's run is megabytes), the rest by count:
+# a payload or export is bounded by the graph's size limit.
+RUN_CACHE_BYTES = 256 * 1024 * 1024
+OBJECTS_PER_ANSWER_BYTE = 4  # Python objects are a few times bigger than their JSON
+
+
+def _run_bytes(run) -> int:
+    return max(4096, OBJECTS_PER_ANSWER_BYTE * getattr(run, "answer_bytes", 0))
+
+
+@byte_lru(RUN_CACHE_BYTES, _run_bytes)
 def run_program(source: str, inputs: Inputs = ()):
     """engine.run with the variables table's values; a bad value is an error like any other.
 
@@ -57,7 +69,7 @@ def run_program(source: str, inputs: Inputs = ()):
     return engine.run(source, inputs=values or None, numeric=False)
 
 
-@lru_cache(maxsize=64)
+@byte_lru(RUN_CACHE_BYTES // 4, _run_bytes)
 def checked_program(source: str, inputs: Inputs = ()):
     """run_program's run with numeric_grad filled in (finite differences: re-runs only)."""
     import engine

@@ -180,6 +180,9 @@ class Run:
     error: Any = None  # engine.errors.ErrorInfo or None
     undeclared: tuple[str, ...] = ()
     history: tuple[Iteration, ...] = ()  # every backward call, for loss-per-iteration plots
+    # Bytes of the worker's answer this run came from (0 for a trusted run): a cache bounds
+    # what it keeps by this, since the objects are a few times bigger than their JSON.
+    answer_bytes: int = field(default=0, compare=False)
 
     def to_json(self) -> dict:
         return {

@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -283,6 +283,7 @@ class WorkerPool:
             if isinstance(doc.get("sandbox"), dict):
                 with contextlib.suppress(ValueError):
                     self.status = SandboxStatus.from_json(doc["sandbox"])
+            doc["answer_bytes"] = len(data)
             return doc
         return {"failed": self._failure(child.pid, data, timed_out, len(data) >= cap, limits)}
 
@@ -456,7 +457,8 @@ def _run_of(doc: dict[str, Any], limits: Limits) -> g.Run:
         )
         return g.Run(ok=False, error=ErrorInfo("LimitExceeded", message))
     try:
-        return run_from_document(doc.get("run"), limits.print_chars + 1000)
+        done = run_from_document(doc.get("run"), limits.print_chars + 1000)
+        return replace(done, answer_bytes=int(doc.get("answer_bytes", 0)))
     except WireError as exc:
         return g.Run(ok=False, error=ErrorInfo("WorkerError", f"a malformed answer: {exc}"))
 
