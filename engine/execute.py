@@ -31,6 +31,7 @@ BackwardFn = Callable[..., None]
 _ORIGINAL_TENSOR_BACKWARD = torch.Tensor.backward
 _ORIGINAL_AUTOGRAD_BACKWARD = real_backward
 MATH_NAMES = frozenset(math_functions()) | {"torch"}
+MAX_MESSAGE = 2_000  # characters of an error's one line
 
 
 @dataclass(frozen=True)
@@ -131,7 +132,7 @@ def execute(
     except ProgramError as problem:
         info = problem.info()
         return Execution(types.MappingProxyType({}), "", info, None, False, (), True)
-    ns = namespace if namespace is not None else {"__name__": "__main__"}
+    ns: dict[str, Any] = namespace if namespace is not None else {"__name__": "__main__"}
     if namespace is None:
         ns["__builtins__"] = _sandbox_builtins()
     if prepared.math_style:
@@ -258,7 +259,7 @@ def _observed_backward(backward: BackwardFn | None, state: _State, prepared: Pre
             call(tensor, grad, keep, create_graph, inputs, f"{label}[{i}]", frame)
 
     torch.Tensor.backward = tensor_backward  # type: ignore[method-assign]
-    torch.autograd.backward = autograd_backward  # type: ignore[assignment]
+    torch.autograd.backward = autograd_backward
     try:
         yield
     finally:
@@ -289,7 +290,7 @@ def _call_label(frame: Any, prepared: Prepared, lines: tuple[str, ...], receiver
         call = ast.parse("(" + code + ")", mode="eval").body
     except SyntaxError:
         return ""
-    target: ast.AST | None = None
+    target: ast.expr | None = None
     if isinstance(call, ast.Call):
         if receiver and isinstance(call.func, ast.Attribute):
             target = call.func.value
@@ -366,6 +367,8 @@ def _error_info(exc: BaseException, prepared: Prepared, state: _State, limits: L
         message = f"{message} ({hint})" if hint else message
     elif isinstance(exc, SystemExit):
         message = f"the program exited with status {exc.code!r}"
+    if len(message) > MAX_MESSAGE:
+        message = message[: MAX_MESSAGE - 1] + "…"
     return ErrorInfo(kind, message, line, column)
 
 
@@ -373,12 +376,12 @@ def blocked_message(exc: OSError, line: str) -> str:
     """What the sandbox stopped, in words: `writing files is blocked here`."""
     filename = getattr(exc, "filename", None)
     text = line.replace(" ", "")
+    if any(word in text for word in ("fork", "exec", "spawn", "system(", "Popen", "subprocess")):
+        return "starting other programs or processes is blocked here"
     if filename is not None:
         return f"{filename!r}: reading or writing files outside Python's own is blocked here"
     if any(word in text for word in ("socket", "connect", "urlopen", "http", "request")):
         return "network access is blocked here"
-    if any(word in text for word in ("fork", "exec", "spawn", "system(", "Popen", "subprocess")):
-        return "starting other programs or processes is blocked here"
     if "kill" in text or "signal" in text:
         return "signalling other processes is blocked here"
     return "this operation is blocked here (the program runs in a sandbox)"

@@ -65,7 +65,7 @@ BROADCASTING = {"Add", "Sub", "Rsub", "Mul", "Div"}
 def explain(step: g.Step, graph: g.Graph) -> str:
     """The chain rule for one step: formula, numbers, and where each gradient goes."""
     if step.leaf is not None:
-        return _accumulate(step, graph)
+        return _accumulate(step, step.leaf, graph)
     node = graph.node(step.node)
     arrived = ", ".join(fmt_value(v) for v in step.grad_outputs) or "nothing"
     lines = [f"{step.op} ({node.label}) runs: {G} = {arrived} arrives."]
@@ -102,8 +102,8 @@ def explain(step: g.Step, graph: g.Graph) -> str:
     return "\n".join(lines)
 
 
-def _accumulate(step: g.Step, graph: g.Graph) -> str:
-    leaf = graph.node(step.leaf).label
+def _accumulate(step: g.Step, leaf_id: str, graph: g.Graph) -> str:
+    leaf = graph.node(leaf_id).label
     arrived = fmt_value(step.grad_outputs[0] if step.grad_outputs else None)
     if step.grad_before is None:
         return f"AccumulateGrad: {leaf}.grad was empty, so {leaf}.grad = {arrived}."

@@ -130,7 +130,9 @@ class ForwardRecorder(TorchFunctionMode):
         name = func_name(func)
         tensors = [a for a in _flat(args) if isinstance(a, torch.Tensor)]
         if out.grad_fn is not None:
-            if META_KEY not in out.grad_fn.metadata:
+            # torch's stubs declare Node.metadata a method; on a real grad_fn it is a property.
+            metadata: dict = out.grad_fn.metadata  # type: ignore[assignment]
+            if META_KEY not in metadata:
                 numbers = name in ARITHMETIC
                 kept = tuple(
                     a
@@ -139,7 +141,7 @@ class ForwardRecorder(TorchFunctionMode):
                     or (numbers and isinstance(a, (int, float)) and not isinstance(a, bool))
                 )
                 copy = out.detach().clone() if out.numel() <= VALUE_CAP else None
-                out.grad_fn.metadata[META_KEY] = ForwardOp(name, kept, copy)
+                metadata[META_KEY] = ForwardOp(name, kept, copy)
             return
         tracked = tuple(t for t in tensors if t.requires_grad and t is not out)
         if tracked and not out.requires_grad:
@@ -157,7 +159,7 @@ class ForwardRecorder(TorchFunctionMode):
 
 def _flat(args: Any) -> list:
     """Arguments with one level of lists/tuples opened (torch.cat([a, b]))."""
-    out = []
+    out: list[Any] = []
     for a in args:
         if isinstance(a, (list, tuple)):
             out.extend(a)

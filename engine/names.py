@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 
+MAX_NAME = 200  # characters of a variable name worth drawing
 MAX_ITEMS = 64  # elements of a list or tuple of tensors named as params[0], params[1], ...
 
 
@@ -14,7 +15,8 @@ def named_tensors(namespace: Mapping[str, Any]) -> dict[str, torch.Tensor]:
     """Every tensor the person can name: `w`, `model.fc1.weight`, `neuron.w`, `params[0]`."""
     out: dict[str, torch.Tensor] = {}
     for name, value in namespace.items():
-        if name.startswith("__"):
+        # globals()[1] = ... is legal Python; a name of 2,000 letters is not a label.
+        if not isinstance(name, str) or name.startswith("__") or len(name) > MAX_NAME:
             continue
         if isinstance(value, torch.Tensor):
             out[name] = value

@@ -137,7 +137,9 @@ def _within(limits: Limits, deadline: float) -> Limits:
     return replace(limits, seconds=max(0.0, min(limits.seconds, deadline - time.monotonic())))
 
 
-def _nudged(name: str, k: int, element: int, delta: float, inputs, given: frozenset[str]):
+def _nudged(
+    name: str, k: int, element: int, delta: float, inputs, given: frozenset[str]
+) -> tuple[_Perturb, dict[str, Any] | None]:
     """The mode and inputs of one re-run that moves one element of leaf `name` by delta.
 
     A leaf the program makes is nudged by the mode when it is first used. A leaf the caller

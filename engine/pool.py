@@ -40,7 +40,7 @@ START_TIMEOUT = 120.0  # importing torch on a cold disk of a busy machine
 # What the zygote's environment keeps of the server's: nothing secret, nothing of the
 # server's own (a cookie secret, tokens); threads pinned to one for a fork-safe zygote.
 KEPT_ENV = ("PATH", "LANG", "LC_ALL", "TZ", "AUTOGRAD_EXPLORER_SANDBOX")
-SIGNAL_WORDS = {
+SIGNAL_WORDS: dict[int, str] = {  # keyed by int: os.WTERMSIG gives a plain int
     signal.SIGSEGV: "segmentation fault",
     signal.SIGFPE: "floating-point exception",
     signal.SIGBUS: "bus error",
@@ -126,6 +126,7 @@ class WorkerPool:
             MKL_NUM_THREADS="1",
             OPENBLAS_NUM_THREADS="1",
             PYTHONDONTWRITEBYTECODE="1",
+            PYTHONBREAKPOINT="0",  # breakpoint() has no terminal here: it does nothing
         )
         env.setdefault("LANG", "C.UTF-8")
         self.zygote = subprocess.Popen(
@@ -313,11 +314,11 @@ class WorkerPool:
             self.stats.crashes += 1
         if status is not None and os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
-            if sig == signal.SIGXCPU or (sig == signal.SIGKILL and "Fatal" not in text):
+            if sig == signal.SIGXCPU:
                 return ErrorInfo(
                     "LimitExceeded",
-                    f"the program used more than its {_key(limits)[1]} seconds of CPU time "
-                    "or its memory, and was stopped",
+                    f"the program used more CPU time than its limit of {limits.seconds:g} "
+                    "seconds allows, and was stopped",
                     line,
                 )
             words = SIGNAL_WORDS.get(sig, signal.Signals(sig).name)

@@ -272,7 +272,7 @@ def report(tensor: torch.Tensor, leaf_index: int | None, cap: int) -> g.TensorRe
     grad_value, grad_summary = _bounded(grad, cap) if grad is not None else (None, None)
     return g.TensorReport(
         value=value,
-        shape=shape_of(t),
+        shape=shape_of(t)[:64],
         requires_grad=tensor.requires_grad,
         is_leaf=tensor.is_leaf,
         grad=grad_value,
@@ -284,7 +284,8 @@ def report(tensor: torch.Tensor, leaf_index: int | None, cap: int) -> g.TensorRe
 
 
 def _bounded(t: torch.Tensor, cap: int) -> tuple[Any, dict[str, float] | None]:
-    if t.numel() <= cap and not t.is_sparse and t.device.type != "meta":
+    # tolist() of a tensor of 100,000 dims overflows the C stack: past 64 dims, a summary.
+    if t.numel() <= cap and t.dim() <= 64 and not t.is_sparse and t.device.type != "meta":
         return t.tolist(), None
     return None, summarize(t)
 

@@ -147,11 +147,18 @@ def _beneath(path: str, root: str) -> bool:
 def default_read_paths() -> tuple[str, ...]:
     """What Python and torch need to import lazily, and nothing of /tmp, /proc or homes."""
     prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
-    engine_home = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # The engine package itself, not the folder that holds it: in a checkout that folder
+    # is the whole project (.git, secrets.toml); installed, it is site-packages, which the
+    # prefixes grant anyway.
+    engine_home = os.path.dirname(os.path.abspath(__file__))
+    project = os.path.realpath(os.path.dirname(engine_home))
+    in_prefix = any(_beneath(project, os.path.realpath(p)) for p in prefixes if p)
     # Beneath /root or /home only these exact directories may be granted (a pyenv Python, a
     # checkout), never the home itself nor whatever else sys.path points into there.
     exact = {os.path.realpath(p) for p in (*prefixes, engine_home) if p}
     candidates = [*prefixes, *(p for p in sys.path if os.path.isabs(p)), engine_home]
+    if not in_prefix:
+        candidates = [c for c in candidates if c and os.path.realpath(c) != project]
     candidates += _SYSTEM_PATHS
     seen: list[str] = []
     for candidate in candidates:
@@ -244,7 +251,7 @@ class _CapData(ctypes.Structure):
 def _set_caps(mask: int) -> None:
     """Make effective = permitted = mask (caps 0..31), nothing inheritable, no ambient."""
     header = _CapHeader(_CAP_VERSION_3, 0)
-    data = (_CapData * 2)((mask, mask, 0), (0, 0, 0))
+    data = (_CapData * 2)(_CapData(mask, mask, 0), _CapData(0, 0, 0))
     if _libc().capset(ctypes.byref(header), data) != 0:
         code = ctypes.get_errno()
         raise OSError(code, os.strerror(code))

@@ -58,7 +58,7 @@ def trace_live(
 class _Walker:
     """Breadth-first walk over next_functions; ids are given in visiting order."""
 
-    def __init__(self, names, max_nodes, saved, recorder, cap):
+    def __init__(self, names, max_nodes, saved, recorder, cap) -> None:
         self.tensor_names: dict[int, str] = {}
         self.fn_names: dict[int, tuple[str, torch.Tensor]] = {}
         for name, value in names.items():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
@@ -20,7 +21,12 @@ def snapshot(tensor: torch.Tensor | None, cap: int = VALUE_CAP) -> Any:
     """A tensor's value as nested tuples (a number for a scalar), or None when over cap."""
     if tensor is None or not isinstance(tensor, torch.Tensor):
         return None
-    if tensor.numel() > cap or tensor.is_sparse or tensor.device.type == "meta":
+    if (
+        tensor.numel() > cap
+        or tensor.dim() > 64
+        or tensor.is_sparse
+        or tensor.device.type == "meta"
+    ):
         return None
     return freeze(tensor.detach().cpu().tolist())
 
@@ -36,6 +42,8 @@ def fmt_number(x: Any) -> str:
     if isinstance(x, int):
         return str(x)
     if isinstance(x, float):
+        if not math.isfinite(x):
+            return str(x)  # nan, inf, -inf, as Python prints them
         if x == int(x) and abs(x) < 1e6:
             return f"{x:.1f}" if abs(x) < 1e4 else str(int(x))
         return f"{x:.4g}"

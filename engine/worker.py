@@ -52,8 +52,9 @@ def main(argv: list[str]) -> None:
     signal.set_wakeup_fd(wake_w)
     signal.signal(signal.SIGCHLD, lambda *_: None)
     _send(control, {"ready": True, "pid": os.getpid()})
+    watched: list[socket.socket | int] = [control, wake_r]
     while True:
-        readable, _, _ = select.select([control, wake_r], [], [])
+        readable, _, _ = select.select(watched, [], [])
         if wake_r in readable:
             os.read(wake_r, 512)
             _reap(control)

@@ -6,13 +6,25 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import torch
-from fuzz_programs import torch_globals  # one list of the settings a run must keep
 from streamlit.testing.v1 import AppTest
 
 import engine
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
+
+
+def torch_globals() -> tuple:
+    """The process-wide torch settings a run must leave as it found them."""
+    return (
+        torch.is_grad_enabled(),
+        torch.get_default_dtype(),
+        torch.get_num_threads(),
+        torch.is_inference_mode_enabled(),
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_anomaly_enabled(),
+        bytes(torch.get_rng_state().numpy()),
+    )
 
 
 def program(k: int) -> str:
