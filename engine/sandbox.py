@@ -145,7 +145,7 @@ def _beneath(path: str, root: str) -> bool:
 
 
 def default_read_paths() -> tuple[str, ...]:
-    """What Python and torch need to import lazily, and nothing of /tmp, /proc or homes."""
+    """What Python and torch need to import lazily, and nothing else of /tmp, /proc or homes."""
     prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
     # The engine package itself, not the folder that holds it: in a checkout that folder
     # is the whole project (.git, secrets.toml); installed, it is site-packages, which the
@@ -170,7 +170,9 @@ def default_read_paths() -> tuple[str, ...]:
         # Granting an ancestor of a forbidden tree (such as "/") would grant that tree.
         if any(_beneath(bad, path) for bad in (*_NEVER_BENEATH, *_ONLY_EXACT_BENEATH)):
             continue
-        if any(_beneath(path, bad) for bad in _NEVER_BENEATH):
+        # A checkout (and its .venv) may well live in /tmp, as in a CI job's clone: the exact
+        # interpreter and engine folders are granted there too, never anything else of it.
+        if any(_beneath(path, bad) for bad in _NEVER_BENEATH) and path not in exact:
             continue
         if any(_beneath(path, home) for home in _ONLY_EXACT_BENEATH) and path not in exact:
             continue

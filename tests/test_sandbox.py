@@ -591,7 +591,9 @@ def test_probe_is_cached_and_complete_here():
 
 
 def test_default_read_paths_grant_python_but_no_scratch_or_homes():
-    """The read paths exist, hold the interpreter and engine, and never /, /tmp, /proc or homes."""
+    """The read paths exist, hold the interpreter and engine, and never /, /tmp, /proc or homes:
+    beneath /tmp or a home, only the interpreter's and the engine's own folders (a clone in
+    /tmp, a pyenv Python under /root)."""
     paths = default_read_paths()
     assert len(paths) == len(set(paths))
     assert all(os.path.exists(p) for p in paths)
@@ -607,10 +609,12 @@ def test_default_read_paths_grant_python_but_no_scratch_or_homes():
     for forbidden in ("/", "/tmp", "/proc", "/home", "/root"):
         assert forbidden not in paths
         assert not covered(forbidden)
-    assert not any(p.startswith(("/tmp/", "/proc/")) for p in paths)
-    homes = [p for p in paths if p.startswith(("/root/", "/home/"))]
     prefixes = {os.path.realpath(p) for p in (sys.prefix, sys.base_prefix, sys.exec_prefix)}
-    assert set(homes) <= prefixes | {str(ROOT)}
+    own = prefixes | {os.path.realpath(ROOT / "engine")}
+    assert not any(p.startswith("/proc/") for p in paths)
+    scratch = [p for p in paths if p.startswith(("/tmp/", "/root/", "/home/"))]
+    assert set(scratch) <= own, scratch
+    assert os.path.realpath(ROOT) not in paths or os.path.realpath(ROOT) in prefixes
 
 
 def test_the_module_imports_only_the_standard_library():
