@@ -183,12 +183,15 @@ def execute(
 
 
 def _sandbox_builtins() -> dict[str, Any]:
-    """Python's builtins, with an input() that says why there is no keyboard."""
+    """Python's builtins, with input() and breakpoint() that say why there is no terminal."""
 
     def no_input(prompt: object = "") -> str:
         raise EOFError("input() has no keyboard here: write the value into the program")
 
-    return {**vars(builtins), "input": no_input}
+    def no_debugger(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("breakpoint() has no debugger here: print() the values instead")
+
+    return {**vars(builtins), "input": no_input, "breakpoint": no_debugger}
 
 
 @contextlib.contextmanager

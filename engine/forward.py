@@ -118,6 +118,9 @@ class ForwardRecorder(TorchFunctionMode):
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
+        if isinstance(out, torch.Tensor) and not out.requires_grad and not _any_tracked(args):
+            return out  # maths on constants only: nothing for the graph (the common case
+            # of hand-written gradient code, thousands of ops a loop)
         # Observing must never break the user's program.
         with contextlib.suppress(Exception):
             self._note(func, args, out)
@@ -155,6 +158,19 @@ class ForwardRecorder(TorchFunctionMode):
 
     def cut_of(self, tensor: torch.Tensor) -> Cut | None:
         return self.cuts.get(tensor)
+
+
+def _any_tracked(args: tuple) -> bool:
+    """Whether any argument (one level of lists opened) is a tensor that requires grad."""
+    for a in args:
+        if isinstance(a, torch.Tensor):
+            if a.requires_grad:
+                return True
+        elif isinstance(a, (list, tuple)) and any(
+            isinstance(t, torch.Tensor) and t.requires_grad for t in a
+        ):
+            return True
+    return False
 
 
 def _flat(args: Any) -> list:

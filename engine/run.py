@@ -30,6 +30,7 @@ from .values import shape_of
 # process, so they take turns. Worker runs each have a process of their own.
 _TRUSTED_LOCK = threading.Lock()
 DEFAULT_SEED = 0  # an unseeded program still gives the same numbers every time it runs
+MAX_DIMS = 64  # torch's own limit for most ops; a tensor with more is left out of reports
 
 
 def run(
@@ -142,8 +143,26 @@ def _run(source, limits, inputs, numeric, namespace, seed_rng) -> g.Run:
     with forward:
         execution = execute(source, limits=limits, backward=backward, inputs=inputs,
                             namespace=namespace, seed_rng=seed_rng)  # fmt: skip
+    try:
+        return _observed(execution, source, limits, inputs, numeric, forward, recorder, notes)
+    except RunTimeout:
+        # The limit struck while the explorer reported the run: the program's own error,
+        # and what it printed, still come first.
+        message = (
+            f"run time is over the limit of {limits.seconds:g} seconds (while the explorer "
+            "recorded the run)"
+        )
+        error = execution.error or ErrorInfo("LimitExceeded", message)
+        return g.Run(ok=False, stdout=execution.stdout, error=error)
+
+
+def _observed(execution, source, limits, inputs, numeric, forward, recorder, notes) -> g.Run:
+    """What the observers saw of a finished program, as a Run."""
     names = named_tensors(execution.namespace)
     error = execution.error
+    for name in [n for n, t in names.items() if t.dim() > MAX_DIMS]:
+        # Legal in torch, but no picture or table can show 100,000 dimensions.
+        notes.append(f"{name} has {names.pop(name).dim():,} dimensions: it is left out")
     # The program's own state, reported before the explorer's own pass can touch it.
     with unobserved():
         tensors = {
@@ -272,7 +291,7 @@ def report(tensor: torch.Tensor, leaf_index: int | None, cap: int) -> g.TensorRe
     grad_value, grad_summary = _bounded(grad, cap) if grad is not None else (None, None)
     return g.TensorReport(
         value=value,
-        shape=shape_of(t)[:64],
+        shape=shape_of(t),
         requires_grad=tensor.requires_grad,
         is_leaf=tensor.is_leaf,
         grad=grad_value,
@@ -294,7 +313,8 @@ def summarize(t: torch.Tensor) -> dict[str, float] | None:
     """min, max, mean and std of a big tensor, in float64 (None when it has no numbers)."""
     if t.numel() == 0 or t.is_sparse or t.device.type == "meta" or t.is_complex():
         return None
-    x = t.detach().double()
+    # Flat first: a reduction over a tensor of 100,000 size-1 dims takes half a minute.
+    x = t.detach().reshape(-1).double()
     stats = {
         "min": float(x.min()),
         "max": float(x.max()),
