@@ -7,7 +7,7 @@ PORT ?= 8501
 RUN_DEBS := graphviz fonts-dejavu-core libseccomp2
 TEST_DEBS := $(RUN_DEBS) chromium
 
-.PHONY: run test setup setup-test lint format bench clean
+.PHONY: run test setup setup-test lint typecheck format bench clean
 
 # Install the Debian packages in $(1) that are missing (apt-get update only when needed).
 define debs
@@ -44,11 +44,21 @@ run: setup
 	@echo "Autograd Explorer: http://localhost:$(PORT)"
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
 
-test: setup-test
+# Lint and types first: they take seconds, and any error stops the run before pytest.
+test: lint typecheck setup-test
 	$(BIN)/python -m pytest -q
 
+# Both ruff checks run, so one run lists every problem; either failing fails the target.
 lint: $(VENV)/.test-ok
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	@status=0; \
+	echo "$(BIN)/ruff check ."; $(BIN)/ruff check . || status=1; \
+	echo "$(BIN)/ruff format --check ."; $(BIN)/ruff format --check . || status=1; \
+	[ $$status = 0 ] || echo "error: lint failed (see ruff above; \`make format\` fixes most of it)" >&2; \
+	exit $$status
+
+# mypy reads its settings and the files to check from [tool.mypy] in pyproject.toml.
+typecheck: $(VENV)/.test-ok
+	@echo "$(BIN)/mypy"; $(BIN)/mypy || { echo "error: type check failed (see mypy above)" >&2; exit 1; }
 
 format: $(VENV)/.test-ok
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .

@@ -257,7 +257,7 @@ def options_ui() -> None:
             "Direction",
             ["TB", "LR"],
             key="opt_direction",
-            format_func={"TB": "top → bottom", "LR": "left → right"}.get,
+            format_func=lambda d: {"TB": "top → bottom", "LR": "left → right"}.get(d, str(d)),
             on_change=keep_a_direction,
         )
         present = st.session_state.present
@@ -283,7 +283,9 @@ def pass_ui(run) -> int:
         st.session_state.pass_number = numbers[-1] if numbers else 1
     if len(numbers) > 1:
         labels = {p.number: f"backward #{p.number}: {p.output}" for p in run.passes}
-        st.selectbox("Backward pass", numbers, key="pass_number", format_func=labels.get)
+        st.selectbox(
+            "Backward pass", numbers, key="pass_number", format_func=lambda n: labels.get(n, str(n))
+        )
     return st.session_state.pass_number
 
 

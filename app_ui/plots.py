@@ -131,12 +131,12 @@ def plots_ui(run, shown) -> None:
                   f"Each dashed line touches f at an input; its slope is d{y}/d{sym.variable} "
                   f"there, the gradient autograd wrote into {sym.variable}.grad.")  # fmt: skip
             drawn = True
-    grads = {
+    leaf_grads = {
         n: t.effective_grad
         for n, t in run.tensors.items()
         if t.is_leaf and t.effective_grad is not None
     }
-    for title, fig in gradient_figures(grads):
+    for title, fig in gradient_figures(leaf_grads):
         _show(fig, f"plot-{title}",
               "How much the output changes per unit change of each element: the sign says "
               "which way is uphill, the size how steep.")  # fmt: skip

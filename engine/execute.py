@@ -322,10 +322,15 @@ def _offset(lines: list[str], lineno: int, byte_col: int) -> int:
 
 
 def _last_tensor(prepared: Prepared, ns: Mapping[str, Any]) -> str | None:
-    for name in reversed(prepared.assigned):
-        if isinstance(ns.get(name), torch.Tensor):
-            return name
-    return None
+    """The last assigned tensor that autograd tracks, else the last assigned tensor.
+
+    The exclusion-from-the-DAG demo ends with `b = x + y.sum()`, a constant: the graph
+    worth showing is `a`'s, assigned just before it.
+    """
+    tensors = [n for n in reversed(prepared.assigned) if isinstance(ns.get(n), torch.Tensor)]
+    tracked = [n for n in tensors if ns[n].requires_grad]
+    chosen = tracked or tensors
+    return chosen[0] if chosen else None
 
 
 def _where(tb: Any, prepared: Prepared) -> tuple[int | None, int | None]:

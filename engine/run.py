@@ -7,6 +7,7 @@ runs it here, in this process, for a person's own code on their own machine.
 from __future__ import annotations
 
 import math
+import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
@@ -325,19 +326,37 @@ def summarize(t: torch.Tensor) -> dict[str, float] | None:
 
 
 class _isolated:
-    """Keep torch's process-wide state as it was before a trusted run."""
+    """Keep torch's process-wide settings as they were before a trusted run.
+
+    A trusted run shares this process; a worker run needs none of this (its process ends).
+    """
 
     def __enter__(self):
+        from torch._tensor_str import PRINT_OPTS
+
         self.rng = torch.random.get_rng_state()
         self.grad_enabled = torch.is_grad_enabled()
         self.dtype = torch.get_default_dtype()
+        self.print_options = dict(vars(PRINT_OPTS))
+        self.anomaly = torch.is_anomaly_enabled()
+        self.deterministic = torch.are_deterministic_algorithms_enabled()
+        self.threads = torch.get_num_threads()
+        self.recursion = sys.getrecursionlimit()
         seed(DEFAULT_SEED)
         return self
 
     def __exit__(self, *exc):
+        from torch._tensor_str import PRINT_OPTS
+
         torch.random.set_rng_state(self.rng)
         torch.set_grad_enabled(self.grad_enabled)
         torch.set_default_dtype(self.dtype)
+        vars(PRINT_OPTS).update(self.print_options)
+        torch.autograd.set_detect_anomaly(self.anomaly)
+        torch.use_deterministic_algorithms(self.deterministic)
+        if torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
+        sys.setrecursionlimit(self.recursion)
         return False
 
 

@@ -83,11 +83,13 @@ class _Worker:
         self.proc = subprocess.Popen(
             [exe, "-Tsvg"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
         )
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both are PIPE
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
         self.exe = exe
         self.pid = self.proc.pid
         self.graphs = 0
-        self._in = self.proc.stdin.fileno()
-        self._out = self.proc.stdout.fileno()
+        self._in = self.stdin.fileno()
+        self._out = self.stdout.fileno()
         # Non-blocking both ways, driven by poll against a deadline: a write of a big graph
         # to a stuck dot must time out too, and poll has no 1024-fd limit as select has.
         os.set_blocking(self._in, False)
@@ -141,8 +143,8 @@ class _Worker:
     def close(self) -> None:
         """Stop the process and close its pipes: only by the worker's user, or when idle."""
         self.kill()
-        self.proc.stdin.close()
-        self.proc.stdout.close()
+        self.stdin.close()
+        self.stdout.close()
 
 
 class DotPool:
@@ -210,6 +212,7 @@ class DotPool:
             worker.kill()
 
     def _take(self, exe: str) -> _Worker | None:
+        worker: _Worker | None
         with self._lock:
             if self._closed:
                 return None
@@ -252,8 +255,8 @@ class DotPool:
     def _forget(self) -> None:
         """In a forked child: the processes belong to the parent, so let go of them."""
         for worker in self._live:
-            worker.proc.stdin.close()  # the child's copies: the parent's dot still sees EOF
-            worker.proc.stdout.close()
+            worker.stdin.close()  # the child's copies: the parent's dot still sees EOF
+            worker.stdout.close()
         self._lock = threading.Lock()
         self._idle, self._live, self._starting = [], set(), 0
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from functools import cache
 from html import escape
+from typing import Any
 
 import graphviz
 
@@ -141,11 +142,11 @@ def _digraph(sc: Scene, state: State, hidden: str, pinned: Layout | None) -> gra
     # and make_dot must stay as fast as torchviz. Node names are our own safe ids.
     lines = dot.body
     for node in sc.view.nodes:
-        attrs = _node_attrs(sc, node, state, hidden)
+        node_attrs = _node_attrs(sc, node, state, hidden)
         if pinned is not None and f"node-{node.id}" in pinned.nodes:
             pos, w, h = pinned.nodes[f"node-{node.id}"]
-            attrs += f' pos="{pos}!" width={w:g} height={h:g} fixedsize=true'
-        lines.append(f"\t{node.id} [{attrs}]\n")
+            node_attrs += f' pos="{pos}!" width={w:g} height={h:g} fixedsize=true'
+        lines.append(f"\t{node.id} [{node_attrs}]\n")
     for edge in sc.view.edges:
         attrs = _edge_attrs(sc, edge, state, hidden)
         if pinned is not None and edge.id in pinned.edges:
@@ -166,7 +167,7 @@ def _digraph(sc: Scene, state: State, hidden: str, pinned: Layout | None) -> gra
 
 
 # Node shapes: kinds differ by outline and border, not by colour alone (print has no colour).
-SHAPES = {
+SHAPES: dict[str, dict[str, Any]] = {  # shape, style and peripheries are str; pen is float
     g.LEAF: dict(shape="box", style="rounded", pen=2.4),
     g.CONSTANT: dict(shape="box", style="", pen=1.0),
     g.CUT: dict(shape="box", style="dashed", pen=1.6),

@@ -134,7 +134,9 @@ def _shared_palette(frames: list[Image.Image], theme: Theme) -> list[Image.Image
     for t in thumbs:
         sample.paste(t, (0, y))
         y += t.height
-    rest = sample.quantize(256 - len(exact)).getpalette()[: 3 * (256 - len(exact))]
+    sampled = sample.quantize(256 - len(exact)).getpalette()
+    assert sampled is not None  # quantize makes a "P" image, which always has a palette
+    rest = sampled[: 3 * (256 - len(exact))]
     palette = Image.new("P", (1, 1))
     palette.putpalette([c for rgb in exact for c in rgb] + rest)
     return [im.quantize(palette=palette, dither=Image.Dither.NONE) for im in frames]

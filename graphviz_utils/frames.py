@@ -58,7 +58,7 @@ def build_frames(pass_: g.Pass | None, view: View, value_chars: int = 36) -> lis
     frames = [Frame(None, None, (), _initial_grads(pass_, view), first + ".")]
     for step in pass_.steps:
         travel: list[tuple[str, str]] = []
-        if step.node == root and step.grad_outputs:
+        if step.node == root and step.grad_outputs and graph.output is not None:
             out_edge = view.edge_of.get((root, graph.output, None))
             if out_edge:
                 travel.append((out_edge, _cut(fmt_value(step.grad_outputs[0]), value_chars)))
@@ -146,8 +146,8 @@ def forward_order(view: View) -> list[g.Node]:
     into: dict[str, list[tuple[int, str]]] = {}
     has_out = set()
     for i, e in enumerate(view.edges):
-        into.setdefault(e.dst, []).append((slot.get(e.id) if slot.get(e.id) is not None
-                                           else 1_000_000 + i, e.src))  # fmt: skip
+        at = slot.get(e.id)
+        into.setdefault(e.dst, []).append((at if at is not None else 1_000_000 + i, e.src))
         has_out.add(e.src)
     by_id = {n.id: n for n in view.nodes}
     done: set[str] = set()

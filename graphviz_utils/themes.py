@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
 @dataclass(frozen=True)
@@ -31,15 +31,15 @@ class Theme:
     filled: bool = True  # print: no fill, distinctions by shape, border and dashes only
 
 
-_LIGHT = dict(
-    background="#ffffff", text="#1f2328", muted="#57606a",
+_LIGHT = Theme(
+    "light", background="#ffffff", text="#1f2328", muted="#57606a",
     leaf="#dbeafe", constant="#f3f4f6", cut="#fde2e2", output="#dcfce7",
     op="#fff7d6", accumulate="#ede9fe",
     active="#d9480f", active_fill="#ffe8cc", travel="#d9480f", done="#1c7ed6", grad="#c2255c",
 )  # fmt: skip
 
 THEMES: dict[str, Theme] = {
-    "light": Theme("light", **_LIGHT),
+    "light": _LIGHT,
     "dark": Theme(
         "dark",
         background="#0d1117",
@@ -59,8 +59,8 @@ THEMES: dict[str, Theme] = {
         forward="#69db7c",
     ),
     # Projected from the back of a room: 22pt type at 1280×720, thick lines, strong contrast.
-    "slide": Theme(
-        "slide", **{**_LIGHT, "text": "#000000", "muted": "#333333"}, font_size=22.0, pen=2.6
+    "slide": replace(
+        _LIGHT, name="slide", text="#000000", muted="#333333", font_size=22.0, pen=2.6
     ),
     "print": Theme(
         "print",

@@ -7,8 +7,9 @@ and returns:
     {"stdout": exact text the program printed,
      "tensors": {name: {"value", "grad", "shape", "requires_grad", "is_leaf", "dtype"}},
      "seconds": the program's own time: wall time of the exec, less the first-time imports
-                it triggered (torch imports parts lazily on first use, see _import_seconds),
-     "wall_seconds", "cpu_seconds", "import_seconds": the parts of that measurement,
+                it triggered (torch imports parts lazily on first use, see DRIVER),
+     "program_cpu_seconds": the same in CPU time (what a loaded machine does not inflate),
+     "wall_seconds", "cpu_seconds", "import_seconds", "import_cpu_seconds": the parts,
      "error": None, or "Type: message" if the program raised (with "traceback")}
 
 Named tensors are the ones the engine reports: every global holding a torch.Tensor, and for
@@ -23,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -31,15 +31,35 @@ from pathlib import Path
 
 TIMEOUT = 60.0  # seconds, per program, including the import of torch
 
-# The driver runs in the child. It is kept free of anything the program could see: the
-# program gets its own namespace and only its own output is captured.
-MARK_START, MARK_END = "@@lesson-program-start@@", "@@lesson-program-end@@"
-DRIVER = (
-    f"MARK_START, MARK_END = {MARK_START!r}, {MARK_END!r}\n"
-    + r"""
-import contextlib, io, json, sys, time, traceback
+# The driver runs in the child. The program gets a fresh namespace of its own and only its
+# own output is captured; the one thing of the driver's it runs under is the import timer
+# below, which changes no result.
+DRIVER = r"""
+import contextlib, importlib._bootstrap as bootstrap, io, json, sys, time, traceback
 
 import torch
+
+# Torch imports some machinery lazily on first use: torch._dynamo (about 1.2 s, on the
+# first optimizer built) and sympy via fx.symbolic_shapes (0.5 s, on the first backward
+# given gradient=). A worker that has run a program before has paid for that already, so
+# the program's own time leaves it out. Every first-time import, by an import statement
+# or importlib.import_module, goes through bootstrap._find_and_load: time the outermost.
+imports = {"wall": 0.0, "cpu": 0.0, "depth": 0}
+find_and_load = bootstrap._find_and_load
+
+
+def timed_find_and_load(name, import_):
+    if imports["depth"]:
+        return find_and_load(name, import_)
+    imports["depth"] = 1
+    wall, cpu = time.perf_counter(), time.process_time()
+    try:
+        return find_and_load(name, import_)
+    finally:
+        imports["wall"] += time.perf_counter() - wall
+        imports["cpu"] += time.process_time() - cpu
+        imports["depth"] = 0
+
 
 path, out_path = sys.argv[1], sys.argv[2]
 torch.default_generator.manual_seed(0)  # the engine seeds torch with 0 before every run
@@ -51,7 +71,7 @@ code = compile(source, "<program>", "exec")
 namespace = {"__name__": "__main__"}
 buffer = io.StringIO()
 error = tb = None
-sys.stderr.write(MARK_START + "\n"); sys.stderr.flush()
+bootstrap._find_and_load = timed_find_and_load
 start, cpu_start = time.perf_counter(), time.process_time()
 try:
     with contextlib.redirect_stdout(buffer):
@@ -60,7 +80,7 @@ except BaseException as exc:  # the report says what went wrong; the driver stil
     error = f"{type(exc).__name__}: {exc}"
     tb = traceback.format_exc()
 wall, cpu = time.perf_counter() - start, time.process_time() - cpu_start
-sys.stderr.write(MARK_END + "\n"); sys.stderr.flush()
+bootstrap._find_and_load = find_and_load
 
 named = {}
 for name, value in list(namespace.items()):
@@ -83,14 +103,14 @@ for name, t in named.items():
     }
 
 report = {"stdout": buffer.getvalue(), "tensors": tensors, "wall_seconds": wall,
-          "cpu_seconds": cpu, "error": error, "traceback": tb}
+          "cpu_seconds": cpu, "import_seconds": imports["wall"],
+          "import_cpu_seconds": imports["cpu"], "error": error, "traceback": tb}
 with open(out_path, "w", encoding="utf-8") as f:
     json.dump(report, f)
 """
-)
 
 
-class ReferenceError(RuntimeError):
+class ReferenceRunError(RuntimeError):
     """The CPython run did not produce a report (crash, timeout)."""
 
 
@@ -102,8 +122,7 @@ def reference(path: str | os.PathLike, timeout: float = TIMEOUT) -> dict:
         env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
         try:
             proc = subprocess.run(
-                # -X importtime: what the program spent importing torch's lazy parts
-                [sys.executable, "-X", "importtime", "-c", DRIVER, str(path), str(out)],
+                [sys.executable, "-c", DRIVER, str(path), str(out)],
                 cwd=tmp,  # a program that writes a file by mistake writes it here
                 env=env,
                 stdin=subprocess.DEVNULL,
@@ -112,49 +131,18 @@ def reference(path: str | os.PathLike, timeout: float = TIMEOUT) -> dict:
                 timeout=timeout,
             )
         except subprocess.TimeoutExpired as exc:
-            raise ReferenceError(f"{path.name}: CPython took longer than {timeout:.0f} s") from exc
+            message = f"{path.name}: CPython took longer than {timeout:.0f} s"
+            raise ReferenceRunError(message) from exc
         if proc.returncode != 0 or not out.exists():
-            raise ReferenceError(
+            raise ReferenceRunError(
                 f"{path.name}: the reference driver exited with {proc.returncode}\n"
                 f"{proc.stderr[-3000:]}"
             )
         report = json.loads(out.read_text(encoding="utf-8"))
-    report["import_seconds"] = _import_seconds(proc.stderr)
     report["seconds"] = max(report["wall_seconds"] - report["import_seconds"], 0.0)
-    report["stderr"] = "".join(
-        line for line in _program_stderr(proc.stderr) if not _IMPORT_LINE.match(line)
-    )
+    report["program_cpu_seconds"] = max(report["cpu_seconds"] - report["import_cpu_seconds"], 0.0)
+    report["stderr"] = proc.stderr
     return report
-
-
-# `-X importtime` lines: "import time: <self us> | <cumulative us> | <2 spaces per level><name>"
-_IMPORT_LINE = re.compile(r"^import time:\s+(\d+) \|\s+(\d+) \| ( *)\S")
-
-
-def _program_stderr(stderr: str) -> list[str]:
-    """The stderr lines written while the program ran (between the driver's marks)."""
-    lines = stderr.splitlines(keepends=True)
-    try:
-        first = lines.index(MARK_START + "\n") + 1
-    except ValueError:
-        return []
-    last = lines.index(MARK_END + "\n") if MARK_END + "\n" in lines else len(lines)
-    return lines[first:last]
-
-
-def _import_seconds(stderr: str) -> float:
-    """Time the program spent in first-time imports (outermost ones only, not nested twice).
-
-    Torch imports some machinery lazily on first use: torch._dynamo (about 1.2 s, on the
-    first optimizer built) and sympy via fx.symbolic_shapes (0.5 s, on the first backward
-    given gradient=). A worker that has run a program before has paid for them already.
-    """
-    micro = 0
-    for line in _program_stderr(stderr):
-        m = _IMPORT_LINE.match(line)
-        if m and m.group(3) == "":
-            micro += int(m.group(2))
-    return micro / 1e6
 
 
 def digest(report: dict) -> str:
@@ -168,7 +156,7 @@ def main(argv: list[str]) -> int:
         r = reference(name)
         status = "ok" if r["error"] is None else f"ERROR {r['error']}"
         print(
-            f"{Path(name).name:36s} {r['seconds']:6.3f}s (cpu {r['cpu_seconds']:6.3f}s, "
+            f"{Path(name).name:36s} {r['seconds']:6.3f}s (cpu {r['program_cpu_seconds']:6.3f}s, "
             f"imports {r['import_seconds']:5.2f}s) {len(r['tensors']):3d} tensors "
             f"{digest(r)} {status}"
         )

@@ -35,7 +35,7 @@ def test_least_recently_used_goes_first_when_over_budget():
 
 def test_a_value_bigger_than_the_budget_is_returned_but_not_kept():
     """A huge value never evicts everything else for nothing."""
-    make, calls = sized_cache(100)
+    make, _calls = sized_cache(100)
     make(10)
     assert len(make(500)) == 500
     assert make.cache_bytes() == 10 and make.cache_len() == 1

@@ -763,10 +763,13 @@ def test_middle_dot_inside_strings_is_left_alone():
 
 
 def test_no_backward_call_leaves_backward_called_false():
-    """A program that never calls backward says so, and names its last tensor."""
+    """A program that never calls backward says so, and names its last tensor that autograd
+    tracks (the graph worth showing), not a constant assigned after it."""
     done = execute("w = param([1.0, 2.0])\ny = w * 2\nn = 3.5\n")
     assert not done.backward_called
-    assert done.last_tensor_name == "n"  # math style: a number literal is a tensor too
+    assert done.last_tensor_name == "y"
+    constants = execute("import torch\na = torch.ones(1)\nb = torch.zeros(1)\n")
+    assert constants.last_tensor_name == "b"  # none tracked: the last tensor
 
 
 def test_last_tensor_name_skips_names_no_longer_holding_tensors():

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lesson_reference import reference
+from lesson_reference import ReferenceRunError, reference
 
 LESSONS_DIR = Path(__file__).resolve().parent / "data" / "lessons"
 LESSONS = sorted(LESSONS_DIR.glob("*.py"))
@@ -60,10 +60,15 @@ def references(request) -> dict[str, dict | BaseException]:
     paths = [p for p in LESSONS if p in wanted] or LESSONS
 
     def one(path: Path) -> dict | BaseException:
-        try:
-            return reference(path)
-        except Exception as exc:  # noqa: BLE001 - reported by the lesson's own test
-            return exc
+        for attempt in (1, 2):  # a loaded machine can push one import of torch past 60 s
+            try:
+                return reference(path)
+            except ReferenceRunError as exc:
+                if attempt == 2 or "longer than" not in str(exc):
+                    return exc
+            except Exception as exc:  # noqa: BLE001 - reported by the lesson's own test
+                return exc
+        raise AssertionError("unreachable")
 
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -404,10 +409,9 @@ def test_corpus_runs_cleanly_and_fast_in_cpython(references):
             problems.append(f"{path.name}: no reference: {ref}")
         elif ref["error"] is not None:
             problems.append(f"{path.name}: {ref['error']}")
-        elif ref["cpu_seconds"] - ref["import_seconds"] > BUDGET:
+        elif ref["program_cpu_seconds"] > BUDGET:
             problems.append(
-                f"{path.name}: {ref['cpu_seconds'] - ref['import_seconds']:.2f} s of CPU "
-                f"(budget {BUDGET} s)"
+                f"{path.name}: {ref['program_cpu_seconds']:.2f} s of CPU (budget {BUDGET} s)"
             )
         elif not ref["stdout"].strip():
             problems.append(f"{path.name}: prints nothing")

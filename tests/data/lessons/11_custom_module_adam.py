@@ -28,10 +28,10 @@ y = torch.sin(x)
 model = Polynomial3()
 criterion = torch.nn.MSELoss(reduction="mean")
 optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
-for t in range(1200):
+for t in range(800):
     y_pred = model(x)
     loss = criterion(y_pred, y)
-    if t % 200 == 199:
+    if t % 100 == 99:
         print(f"step {t:4d}  loss {loss.item():.6f}")
     optimizer.zero_grad()
     loss.backward()
