@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import faulthandler
+import gc
 import json
 import os
 import resource
@@ -23,6 +24,7 @@ from typing import Any
 
 JOB_HEADER = struct.Struct(">Q")
 MAX_JOB = 16 * 1024 * 1024
+WARM_UP_MATH = "x = [1.0, 2.0]\nw = param([0.5, 1.0])\nb = param(1.0)\ny = sigmoid(w·x + b) * 2\n"
 _RESULT_FD = [2]  # the child's result pipe, where faulthandler writes
 # What lesson code touches first: imports that torch makes lazily (optimizers load
 # torch._dynamo, which looks for a temporary directory) happen here, before any lock.
@@ -46,6 +48,10 @@ print(x.grad, nn.functional.cross_entropy(torch.randn(2, 3), torch.tensor([0, 2]
 def main(argv: list[str]) -> None:
     control = socket.socket(fileno=int(argv[1]))
     _warm_up()
+    # Every object so far moves out of the collector's reach: a child's collections then
+    # never write to the pages it shares with the zygote (copy-on-write faults).
+    gc.collect()
+    gc.freeze()
     signal.signal(signal.SIGPIPE, signal.SIG_IGN)
     wake_r, wake_w = os.pipe()
     os.set_blocking(wake_w, False)
@@ -90,6 +96,9 @@ def _warm_up() -> None:
     from .run import run_here
 
     run_here(WARM_UP, Limits())
+    # ... and the math style with the explorer's own pass, the card's model (the first
+    # program most people run): its caches are then warm in every child.
+    run_here(WARM_UP_MATH, Limits())
     # The child builds its filter with it after the fork; importing it runs ldconfig.
     with contextlib.suppress(Exception):  # a missing one is reported by the child's status
         import pyseccomp  # noqa: F401
