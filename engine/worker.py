@@ -23,6 +23,10 @@ import sys
 from typing import Any
 
 JOB_HEADER = struct.Struct(">Q")
+# The child's own ways out, taken before any program runs: a program may replace os.write
+# or os._exit with its own, and its answer must still reach the server.
+_WRITE = os.write
+_EXIT = os._exit
 MAX_JOB = 16 * 1024 * 1024
 WARM_UP_MATH = "x = [1.0, 2.0]\nw = param([0.5, 1.0])\nb = param(1.0)\ny = sigmoid(w·x + b) * 2\n"
 _RESULT_FD = [2]  # the child's result pipe, where faulthandler writes
@@ -168,7 +172,7 @@ def _child(job_r: int, result_w: int, request: dict, keep: set[int]) -> None:
     )
     job = _read_job(job_r)
     if job is None:
-        os._exit(0)
+        _EXIT(0)
     from . import wire
 
     if required() and not status.complete:
@@ -184,9 +188,9 @@ def _child(job_r: int, result_w: int, request: dict, keep: set[int]) -> None:
         data = wire.frame({"too_big": len(data), "sandbox": status.to_json()})
     view = memoryview(data)
     while view:
-        written = os.write(result_w, view)
+        written = _WRITE(result_w, view)
         view = view[written:]
-    os._exit(0)
+    _EXIT(0)
 
 
 def _answer(job: dict) -> dict[str, Any]:

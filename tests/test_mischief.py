@@ -362,8 +362,9 @@ CORPUS = [
          "the program exited with status 3", 2),
     case("channel", "poison-json-dumps", "import json\njson.dumps = lambda *a, **k: 'x'\nx = 1\n",
          "WorkerError"),
-    case("channel", "poison-os-write", "import os\nos.write = lambda *a: 0\nx = 1\n",
-         "LimitExceeded", STOPPED, limits=FAST),
+    # It poisons only its own os module: the worker writes its answer with its own write.
+    case("channel", "poison-os-write", "import os\nos.write = lambda *a: 0\nx = 1\n", None,
+         limits=FAST),
     case("channel", "poison-tolist", T + "torch.Tensor.tolist = lambda self: 'x'\n"
          "x = torch.ones(2)\n", "WorkerError", says="a malformed answer"),
     case("channel", "poison-the-engines-report", "import sys\n"
