@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -55,11 +56,21 @@ class BackwardRecorder:
         self.spent = 0.0  # seconds spent recording passes
         self.skipped = 0  # passes run without a record (only their history entry)
         self.record_next = True
+        self.explained: dict[int, g.Pass] = {}  # pass number -> the pass with its words
         self.named_leaves: tuple[tuple[str, torch.Tensor], ...] = ()  # of the latest record
 
     @property
     def passes(self) -> tuple[g.Pass, ...]:
-        return tuple(self.head) + tuple(self.tail)
+        """The kept passes, explained: a loop's records mostly fall out of the tail before
+        anyone reads them, so their words are written only now, for the ones kept."""
+        return tuple(self._explained(p) for p in (*self.head, *self.tail))
+
+    def _explained(self, done: g.Pass) -> g.Pass:
+        if done.number not in self.explained:
+            with unobserved():
+                steps = tuple(replace(s, explanation=explain(s, done.graph)) for s in done.steps)
+            self.explained[done.number] = replace(done, steps=steps)
+        return self.explained[done.number]
 
     @property
     def dropped(self) -> int:
@@ -156,9 +167,6 @@ class BackwardRecorder:
                 for nid, leaf in traced.leaves.items()
                 if traced.graph.node(nid).name and leaf.numel() <= HISTORY_CAP
             )
-            steps = [
-                g.Step(**{**s.__dict__, "explanation": explain(s, traced.graph)}) for s in steps
-            ]
         done = g.Pass(label or traced.graph.node(traced.graph.output).label, traced.graph,
                       tuple(steps), self.count)  # fmt: skip
         if len(self.head) < self.keep:
