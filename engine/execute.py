@@ -15,6 +15,7 @@ import types
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from types import CodeType
 from typing import Any
 
 import torch
@@ -23,7 +24,15 @@ from .errors import ErrorInfo, LimitExceeded, ProgramError, RunTimeout
 from .limits import Limits
 from .math_style import as_tensor, math_builtins, math_functions
 from .names import scope_names
-from .prepare import FILENAME, LITERAL, Prepared, char_column, prepare, replace_middle_dot
+from .prepare import (
+    FILENAME,
+    LITERAL,
+    Prepared,
+    char_column,
+    prepare,
+    replace_middle_dot,
+    syntax_error,
+)
 from .record import real_backward
 from .rng import seed
 
@@ -129,6 +138,7 @@ def execute(
         source = bytes(source).decode("utf-8", "replace")
     try:
         prepared = prepare(source, limits.program_chars, MATH_NAMES)
+        code = compile_program(prepared)
     except ProgramError as problem:
         info = problem.info()
         return Execution(types.MappingProxyType({}), "", info, None, False, (), True)
@@ -152,7 +162,7 @@ def execute(
             if seed_rng:
                 seed(0)
             try:
-                exec(prepared.code, ns)
+                exec(code, ns)
             except PrintLimit:
                 error = ErrorInfo(
                     "LimitExceeded",
@@ -180,6 +190,16 @@ def execute(
         math_style=prepared.math_style,
         warnings=tuple(dict.fromkeys(_first_line(w.message) for w in caught)),
     )
+
+
+def compile_program(prepared: Prepared) -> CodeType:
+    """The one place program text becomes code; a compile-time error names its line."""
+    try:
+        return compile(prepared.tree, FILENAME, "exec", dont_inherit=True)
+    except SyntaxError as error:  # what only the compiler sees: 'return' outside function
+        raise syntax_error(error) from None
+    except (RecursionError, MemoryError):
+        raise LimitExceeded("the program is nested too deeply to compile") from None
 
 
 def _sandbox_builtins() -> dict[str, Any]:

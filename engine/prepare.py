@@ -1,8 +1,8 @@
-"""Program text to a code object: `·` for `@`, math-style literals, free names; lines kept.
+"""Program text to a checked tree: `·` for `@`, math-style literals, free names; lines kept.
 
-This is the only place a program is compiled (engine.execute runs what it returns). The
-math style is a rewrite of the parsed tree, whose nodes keep the positions they had, so
-every error and every backward label points at the person's own line and column.
+engine.execute compiles and runs the tree (it is the one place that does). The math style
+is a rewrite of the parsed tree, whose nodes keep the positions they had, so every error
+and every backward label points at the person's own line and column.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass
-from types import CodeType
 
 from .errors import LimitExceeded, ProgramError
 
@@ -33,7 +32,7 @@ class PythonSyntaxError(ProgramError):
 class Prepared:
     """A compiled program and what the static pass learnt about it."""
 
-    code: CodeType
+    tree: ast.Module  # parsed, and rewritten in math style; engine.execute compiles it
     math_style: bool  # no import of torch anywhere: number literals become tensors
     free_names: tuple[str, ...]  # math style: names read but never bound (variables table)
     assigned: tuple[str, ...]  # module-level names assigned, in source order
@@ -41,7 +40,7 @@ class Prepared:
 
 
 def prepare(source: str, program_chars: int, known: frozenset[str] = frozenset()) -> Prepared:
-    """Compile `source`, or raise PythonSyntaxError / LimitExceeded naming the line.
+    """Parse and rewrite `source`, or raise PythonSyntaxError / LimitExceeded naming the line.
 
     `known`: names the math style provides itself (sigmoid, param, ...), never free.
     """
@@ -54,7 +53,7 @@ def prepare(source: str, program_chars: int, known: frozenset[str] = frozenset()
     try:
         tree = ast.parse(rewritten, FILENAME)
     except SyntaxError as error:
-        raise _syntax_error(error) from None
+        raise syntax_error(error) from None
     except (RecursionError, MemoryError):
         raise LimitExceeded("the program is nested too deeply to compile") from None
     except ValueError as error:  # a NUL byte in the text
@@ -64,13 +63,7 @@ def prepare(source: str, program_chars: int, known: frozenset[str] = frozenset()
     if math_style:
         tree = ast.fix_missing_locations(_Literals().visit(tree))
         free = _free_names(tree, known)
-    try:
-        code = compile(tree, FILENAME, "exec", dont_inherit=True)
-    except SyntaxError as error:  # what only the compiler sees: 'return' outside function
-        raise _syntax_error(error) from None
-    except (RecursionError, MemoryError):
-        raise LimitExceeded("the program is nested too deeply to compile") from None
-    return Prepared(code, math_style, free, _assigned(tree), lines)
+    return Prepared(tree, math_style, free, _assigned(tree), lines)
 
 
 def replace_middle_dot(source: str) -> str:
@@ -190,7 +183,7 @@ def _assigned(tree: ast.Module) -> tuple[str, ...]:
     return tuple(name for _, _, name in out)
 
 
-def _syntax_error(error: SyntaxError) -> PythonSyntaxError:
+def syntax_error(error: SyntaxError) -> PythonSyntaxError:
     """Python's own SyntaxError (or IndentationError, TabError) as one line.
 
     SyntaxError.offset already counts characters, 1-based, for text parsed from a str.

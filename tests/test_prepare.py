@@ -8,6 +8,7 @@ import dis
 import pytest
 
 from engine.errors import LimitExceeded
+from engine.execute import compile_program
 from engine.prepare import (
     LITERAL,
     PythonSyntaxError,
@@ -120,14 +121,14 @@ def test_number_and_list_literals_are_wrapped_where_they_stand():
     """Each wrapped literal keeps the line and columns Python gives the literal itself."""
     source = "x = [1.0, 2.0]\nc = -2\nW = [[1, 2],\n     [3, 4]]\nd: float = 0.5\n"
     prepared = prepare(source, LIMIT)
-    assert sorted(literal_positions(prepared.code)) == value_positions(source)
+    assert sorted(literal_positions(compile_program(prepared))) == value_positions(source)
     assert len(value_positions(source)) == 4
 
 
 def test_literals_inside_functions_are_wrapped_too():
     """An assignment inside a def is rewritten like one at the top level."""
     source = "def f():\n    k = 3\n    return k\n"
-    assert literal_positions(prepare(source, LIMIT).code) == value_positions(source)
+    assert literal_positions(compile_program(prepare(source, LIMIT))) == value_positions(source)
 
 
 @pytest.mark.parametrize(
@@ -136,12 +137,13 @@ def test_literals_inside_functions_are_wrapped_too():
 )
 def test_values_that_are_not_number_literals_are_not_wrapped(source):
     """Booleans, strings, empty lists, mixed tuples, names and calls are left as they are."""
-    assert literal_positions(prepare(source, LIMIT).code) == []
+    assert literal_positions(compile_program(prepare(source, LIMIT))) == []
 
 
 def test_pytorch_style_literals_are_not_wrapped():
     """With `import torch`, `x = [1.0, 2.0]` stays a Python list."""
-    assert literal_positions(prepare("import torch\nx = [1.0, 2.0]\n", LIMIT).code) == []
+    prepared = prepare("import torch\nx = [1.0, 2.0]\n", LIMIT)
+    assert literal_positions(compile_program(prepared)) == []
 
 
 # ----- free names -----------------------------------------------------------------------
@@ -234,7 +236,7 @@ def test_compile_phase_syntax_error_has_line_and_column():
     """`return` outside a function, which only the compiler sees, names its line and column."""
     source = "x = 1\nreturn x\n"
     with pytest.raises(PythonSyntaxError) as caught:
-        prepare(source, LIMIT)
+        compile_program(prepare(source, LIMIT))
     error = caught.value
     assert (error.message, error.line, error.column) == cpython_syntax_error(source)
 
@@ -269,5 +271,5 @@ def test_a_nul_byte_is_a_syntax_error_with_pythons_message():
 def test_nesting_too_deep_to_compile_is_a_limit():
     """A hundred thousand nested unary minuses: LimitExceeded, not a crash."""
     with pytest.raises(LimitExceeded) as caught:
-        prepare("x = " + "-" * 100_000 + "1\n", 10**6)
+        compile_program(prepare("x = " + "-" * 100_000 + "1\n", 10**6))
     assert caught.value.message == "the program is nested too deeply to compile"
