@@ -390,7 +390,7 @@ def _error_info(exc: BaseException, prepared: Prepared, state: _State, limits: L
     ):
         message = blocked_message(exc, prepared.lines[line - 1] if line else "")
     elif isinstance(exc, RuntimeError) and state.failed is not None and state.failed[2] is exc:
-        message = _first_sentence(message)
+        message = first_sentence(message)
         hint = backward_hint(message, state.failed[1], state.failed[0])
         message = f"{message} ({hint})" if hint else message
     elif isinstance(exc, SystemExit):
@@ -420,7 +420,7 @@ def _first_line(error: object) -> str:
     return text.splitlines()[0] if text else ""
 
 
-def _first_sentence(message: str) -> str:
+def first_sentence(message: str) -> str:
     """Torch's backward errors run on for several sentences; the first one says it."""
     end = message.find(". ")
     return message[: end + 1] if end > 0 else message

@@ -17,7 +17,7 @@ import torch
 
 from . import graph as g
 from .errors import ErrorInfo, ProgramError, RunTimeout
-from .execute import execute
+from .execute import execute, first_sentence
 from .forward import ForwardRecorder, unobserved
 from .limits import Limits
 from .names import named_tensors
@@ -249,7 +249,7 @@ def _own_backward(execution, names, recorder, notes) -> tuple[Any, ErrorInfo | N
         # not (its graph was freed by autograd.grad, or changed in place): say so, no error.
         notes[-1] = (
             f"the program never called backward, and the explorer could not run its own "
-            f"pass from {label}: {_first_sentence(_one_line(exc))}"
+            f"pass from {label}: {first_sentence(_one_line(exc))}"
         )
     finally:
         _restore_grads(kept, recorder)
@@ -358,11 +358,6 @@ class _isolated:
             torch.set_num_threads(self.threads)
         sys.setrecursionlimit(self.recursion)
         return False
-
-
-def _first_sentence(message: str) -> str:
-    end = message.find(". ")
-    return message[: end + 1] if end > 0 else message
 
 
 def _one_line(exc: BaseException) -> str:
