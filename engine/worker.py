@@ -29,7 +29,6 @@ _WRITE = os.write
 _EXIT = os._exit
 MAX_JOB = 16 * 1024 * 1024
 WARM_UP_MATH = "x = [1.0, 2.0]\nw = param([0.5, 1.0])\nb = param(1.0)\ny = sigmoid(w·x + b) * 2\n"
-_RESULT_FD = [2]  # the child's result pipe, where faulthandler writes
 # What lesson code touches first: imports that torch makes lazily (optimizers load
 # torch._dynamo, which looks for a temporary directory) happen here, before any lock.
 WARM_UP = """
@@ -159,7 +158,6 @@ def _child(job_r: int, result_w: int, request: dict, keep: set[int]) -> None:
     # A crash (segfault, SIGFPE, abort) leaves its Python traceback on the result pipe:
     # the parent names the program's line from it.
     faulthandler.enable(file=result_w, all_threads=True)
-    _RESULT_FD[0] = result_w
     from .sandbox import Confinement, default_read_paths, lock_down, required
 
     memory = _address_space() + int(request.get("memory_mb", 1000)) * 1024 * 1024
@@ -181,7 +179,7 @@ def _child(job_r: int, result_w: int, request: dict, keep: set[int]) -> None:
             + status.describe().removeprefix("sandbox: ")
         }
     else:
-        answer = _answer(job)
+        answer = _answer(job, result_w)
     answer["sandbox"] = status.to_json()
     data = wire.frame(answer)
     if len(data) > int(job.get("report_bytes", 64 << 20)):
@@ -193,7 +191,7 @@ def _child(job_r: int, result_w: int, request: dict, keep: set[int]) -> None:
     _EXIT(0)
 
 
-def _answer(job: dict) -> dict[str, Any]:
+def _answer(job: dict, result_w: int) -> dict[str, Any]:
     from . import wire
     from .limits import Limits
     from .run import numeric_here, run_here
@@ -205,7 +203,7 @@ def _answer(job: dict) -> dict[str, Any]:
     # never returns is killed by the parent a moment later, after faulthandler's dump.
     signal.signal(signal.SIGALRM, _timeout)
     signal.setitimer(signal.ITIMER_REAL, max(0.05, seconds - 0.1))
-    faulthandler.dump_traceback_later(seconds + 0.3, exit=False, file=_RESULT_FD[0])
+    faulthandler.dump_traceback_later(seconds + 0.3, exit=False, file=result_w)
     try:
         if job["op"] == "numeric":
             leaves = {k: (int(v[0]), tuple(v[1])) for k, v in job["leaves"].items()}
