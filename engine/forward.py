@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 import weakref
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 import torch
+from torch.optim.optimizer import (
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
 from torch.overrides import TorchFunctionMode, _get_current_function_mode, _pop_mode, _push_mode
 from torch.utils.weak import WeakTensorKeyDictionary
 
 from .values import VALUE_CAP
 
 META_KEY = "autograd_explorer"  # key in grad_fn.metadata holding the ForwardOp
+# A program that has made this many torch calls without any tensor that requires grad
+# (hand-written gradients, numpy-style maths) is left unwatched: the mode costs every call
+# a Python round trip, which made such a loop 2 to 3 times slower. Counted in calls, not
+# seconds, so that the same program is always watched the same way.
+IDLE_CALLS = 2_000
+IDLE_NOTE = (
+    "constants and the values of unnamed steps are not drawn: the explorer stops watching "
+    f"a program's operations after {IDLE_CALLS:,} of them with no tensor that requires grad, "
+    "so that such loops run at full speed"
+)
 
 # Ops whose plain-number arguments are maths operands (3 in 3*x), not shapes or dims.
 ARITHMETIC = {
@@ -90,13 +107,28 @@ class ForwardRecorder(TorchFunctionMode):
         self.leaves = LeafOrder()
         self.entered = False  # inside `with recorder:`
         self.on = False  # on torch's mode stack now (a loop pauses it between records)
+        self.stepping = False  # paused by optimizer_step, until optimizer_stepped
+        self.hooks: list[Any] = []
+        self.calls = 0  # torch calls seen while no leaf had been (see IDLE_CALLS)
+        self.idle = False  # paused by IDLE_CALLS, until resume()
+        self.pending: Callable[[], None] | None = None  # undoes _idle_soon's tracing
 
     def __enter__(self):
         self.entered = self.on = True
+        self.hooks = [
+            register_optimizer_step_pre_hook(self.optimizer_step),
+            register_optimizer_step_post_hook(self.optimizer_stepped),
+        ]
         return super().__enter__()
 
     def __exit__(self, *exc):
+        if self.pending is not None:
+            self.pending()
         self.entered = False
+        self.stepping = False
+        for hook in self.hooks:
+            hook.remove()
+        self.hooks = []
         if self.on:
             self.on = False
             super().__exit__(*exc)
@@ -111,20 +143,79 @@ class ForwardRecorder(TorchFunctionMode):
             _pop_mode()
             self.on = False
 
+    def _idle_soon(self) -> None:
+        """Pause at the program's next line. Not here: inside this handler torch has taken
+        the mode off its stack, and it puts the mode back when the handler returns, so the
+        pause waits for a line event in a frame outside it (tracing only until then)."""
+        previous = sys.gettrace()
+        frames = []
+        frame: FrameType | None = sys._getframe(
+            2
+        )  # the handler's caller: torch's C code, then the program
+        while frame is not None:
+            frames.append((frame, frame.f_trace))
+            frame = frame.f_back
+
+        def stop() -> None:
+            self.pending = None
+            sys.settrace(previous)
+            for f, trace in frames:
+                f.f_trace = trace
+
+        def line(frame: Any, event: str, arg: Any) -> Any:
+            if _get_current_function_mode() is not self and self.on:
+                return line  # still inside a handler
+            stop()
+            if self.on:
+                self.pause()
+                self.idle = True
+            return None
+
+        self.pending = stop
+        for f, _ in frames:
+            f.f_trace = line
+        sys.settrace(lambda *_: None)  # line events for the frames above; none for new ones
+
     def resume(self) -> None:
+        self.idle = False
         if self.entered and not self.on:
             _push_mode(self)
             self.on = True
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         out = func(*args, **(kwargs or {}))
-        if isinstance(out, torch.Tensor) and not out.requires_grad and not _any_tracked(args):
-            return out  # maths on constants only: nothing for the graph (the common case
-            # of hand-written gradient code, thousands of ops a loop)
+        if isinstance(out, torch.Tensor):
+            if (
+                out.grad_fn is None
+                and not out.requires_grad
+                and (not _any_tracked(args) or _reads_grad(func))
+            ):
+                # Maths on constants only (the common case of hand-written gradient code,
+                # thousands of ops a loop), or p.grad read off a leaf: nothing for a graph.
+                if not self.leaves.count:
+                    self.calls += 1
+                    if self.calls == IDLE_CALLS:
+                        self._idle_soon()
+                return out
+        elif out is None or isinstance(out, (bool, int, float)):
+            return out  # no_grad's switch, size(), item(): no tensor for any graph
         # Observing must never break the user's program.
         with contextlib.suppress(Exception):
             self._note(func, args, out)
         return out
+
+    def optimizer_step(self, *_: Any) -> None:
+        """Off torch's mode stack while an optimizer steps (a hook torch calls before
+        step): its dozens of ops per parameter feed no graph, and cost a loop most of
+        what the forward view costs it."""
+        if self.on:
+            self.pause()
+            self.stepping = True
+
+    def optimizer_stepped(self, *_: Any) -> None:
+        if self.stepping:
+            self.stepping = False
+            self.resume()
 
     def _note(self, func: Any, args: tuple, out: Any) -> None:
         self.leaves.see(out, args)
@@ -158,6 +249,15 @@ class ForwardRecorder(TorchFunctionMode):
 
     def cut_of(self, tensor: torch.Tensor) -> Cut | None:
         return self.cuts.get(tensor)
+
+
+def _reads_grad(func: Any) -> bool:
+    """Whether func reads `.grad` (torch calls the descriptor's bound __get__): optimizers
+    and clipping read it off every parameter, and a gradient is no value cut off from it."""
+    return (
+        getattr(func, "__name__", None) == "__get__"
+        and getattr(getattr(func, "__self__", None), "__name__", None) == "grad"
+    )
 
 
 def _any_tracked(args: tuple) -> bool:

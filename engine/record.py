@@ -16,7 +16,7 @@ from .explain import explain
 from .forward import ForwardRecorder, unobserved
 from .limits import Limits
 from .trace import trace_live
-from .values import snapshot
+from .values import capture, realize, snapshot
 
 # torch's own backward, taken when the engine is imported: while a program runs, the
 # names torch.autograd.backward and Tensor.backward lead to the engine's observers.
@@ -33,7 +33,7 @@ RECORDING_ALLOWANCE = 0.5
 
 
 class BackwardRecorder:
-    """A stand-in for Tensor.backward that records each pass; keeps the first and last few."""
+    """A stand-in for Tensor.backward that records passes on a schedule (_scheduled)."""
 
     def __init__(
         self,
@@ -68,8 +68,9 @@ class BackwardRecorder:
     def _explained(self, done: g.Pass) -> g.Pass:
         if done.number not in self.explained:
             with unobserved():
-                steps = tuple(replace(s, explanation=explain(s, done.graph)) for s in done.steps)
-            self.explained[done.number] = replace(done, steps=steps)
+                real = realized(done)
+                steps = tuple(replace(s, explanation=explain(s, real.graph)) for s in real.steps)
+            self.explained[done.number] = replace(real, steps=steps)
         return self.explained[done.number]
 
     @property
@@ -141,8 +142,10 @@ class BackwardRecorder:
                 output_label=label,
                 max_nodes=self.limits.graph_nodes,
                 recorder=self.forward,
+                lazy=True,
             )
         leaf_of = {e.dst: e.src for e in traced.graph.edges if e.kind == g.LEAF_EDGE}
+        targets = _targets(traced)
         started: dict[str, tuple] = {}
         steps: list[g.Step] = []
         handles = []
@@ -150,7 +153,9 @@ class BackwardRecorder:
             leaf = traced.leaves.get(leaf_of.get(nid, ""))
             handles.append(fn.register_prehook(partial(_before, started, nid, leaf)))
             handles.append(
-                fn.register_hook(partial(_after, started, steps, traced, nid, leaf_of.get(nid)))
+                fn.register_hook(
+                    partial(_after, started, steps, traced, targets, nid, leaf_of.get(nid))
+                )
             )
         self.grads_before = tuple((leaf, leaf.grad) for leaf in traced.leaves.values())
         try:
@@ -179,12 +184,18 @@ HISTORY_CAP = 16  # elements of a leaf worth plotting per iteration
 
 
 def _scheduled(number: int, keep: int) -> bool:
-    """Whether pass `number` is one to record: every pass up to 2·keep, then every 2nd up
-    to 4·keep, every 4th up to 8·keep, ...: about `keep` records per doubling, the same
-    ones every run (the time budget only ever drops some, for graphs that are slow to
-    record)."""
-    stride = 1 << ((number - 1) // (2 * keep)).bit_length()
-    return number % stride == 0
+    """Whether pass `number` is one to record: every pass up to `keep`, then the passes at
+    2·keep, 4·keep, 8·keep, ...: the same ones every run, whatever the machine's load.
+
+    A record costs a few iterations of a small model's loop, so a loop of 200 steps that
+    recorded a fifth of its passes ran at twice CPython's time; with this schedule a
+    lesson's loop runs within a few tenths of it, and the player still shows the start of
+    training, and then its progress at every doubling (the history has every loss).
+    """
+    if number <= keep:
+        return True
+    times, rest = divmod(number, keep)
+    return rest == 0 and times & (times - 1) == 0
 
 
 def _iteration(number: int, label: str | None, tensor: torch.Tensor, traced: Any) -> g.Iteration:
@@ -196,16 +207,21 @@ def _iteration(number: int, label: str | None, tensor: torch.Tensor, traced: Any
     return g.Iteration(number, label or "output", snapshot(tensor, HISTORY_CAP), leaves)
 
 
+# The hooks keep tensor copies (values.capture); realized() makes plain data of the passes
+# kept, so a loop's many dropped records never pay for it.
+
+
 def _before(started: dict, nid: str, leaf: torch.Tensor | None, grad_outputs: tuple) -> None:
     with unobserved():
-        before = snapshot(leaf.grad) if leaf is not None else None
-        started[nid] = (tuple(snapshot(t) for t in grad_outputs), before)
+        before = capture(leaf.grad) if leaf is not None else None
+        started[nid] = (tuple(capture(t) for t in grad_outputs), before)
 
 
 def _after(
     started: dict,
     steps: list,
     traced: Any,
+    targets: dict[str, tuple[str | None, ...]],
     nid: str,
     leaf_id: str | None,
     grad_inputs: tuple,
@@ -213,8 +229,7 @@ def _after(
 ) -> None:
     with unobserved():
         fn = traced.fns[nid]
-        arrived, before = started.pop(nid, (tuple(snapshot(t) for t in grad_outputs), None))
-        targets = tuple(_target(traced.graph, nid, slot) for slot in range(len(fn.next_functions)))
+        arrived, before = started.pop(nid, (tuple(capture(t) for t in grad_outputs), None))
         leaf = traced.leaves.get(leaf_id) if leaf_id else None
         steps.append(
             g.Step(
@@ -222,17 +237,44 @@ def _after(
                 node=nid,
                 op=type(fn).__name__,
                 grad_outputs=arrived,
-                grad_inputs=tuple(snapshot(t) for t in grad_inputs),
-                targets=targets,
+                grad_inputs=tuple(capture(t) for t in grad_inputs),
+                targets=targets.get(nid, ()),
                 leaf=leaf_id,
                 grad_before=before,
-                grad_after=snapshot(leaf.grad) if leaf is not None else None,
+                grad_after=capture(leaf.grad) if leaf is not None else None,
             )
         )
 
 
-def _target(graph: g.Graph, nid: str, slot: int) -> str | None:
-    for e in graph.edges:
-        if e.dst == nid and e.slot == slot:
-            return e.src
-    return None
+def _targets(traced: Any) -> dict[str, tuple[str | None, ...]]:
+    """Each op's node id -> the node receiving each of its grad_inputs (by slot)."""
+    by_slot = {(e.dst, e.slot): e.src for e in traced.graph.edges if e.slot is not None}
+    return {
+        nid: tuple(by_slot.get((nid, slot)) for slot in range(len(fn.next_functions)))
+        for nid, fn in traced.fns.items()
+    }
+
+
+def realized(done: g.Pass) -> g.Pass:
+    """A recorded pass with every captured tensor turned into plain nested tuples."""
+    graph = done.graph
+    nodes = tuple(
+        replace(
+            n,
+            value=realize(n.value),
+            grad=realize(n.grad),
+            saved=tuple(replace(s, value=realize(s.value)) for s in n.saved),
+        )
+        for n in graph.nodes
+    )
+    steps = tuple(
+        replace(
+            s,
+            grad_outputs=tuple(realize(v) for v in s.grad_outputs),
+            grad_inputs=tuple(realize(v) for v in s.grad_inputs),
+            grad_before=realize(s.grad_before),
+            grad_after=realize(s.grad_after),
+        )
+        for s in done.steps
+    )
+    return replace(done, graph=replace(graph, nodes=nodes), steps=steps)

@@ -11,9 +11,9 @@ import torch
 
 from . import graph as g
 from .errors import LimitExceeded
-from .forward import ForwardRecorder, forward_op
+from .forward import IDLE_NOTE, ForwardRecorder, forward_op
 from .ops import symbol
-from .values import VALUE_CAP, shape_of, snapshot
+from .values import VALUE_CAP, capture, shape_of, snapshot
 
 
 @dataclass
@@ -42,23 +42,25 @@ def trace_live(
     saved: bool = True,
     recorder: ForwardRecorder | None = None,
     cap: int = VALUE_CAP,
+    lazy: bool = False,
 ) -> Traced:
     """The graph plus the live grad_fn objects behind its ids, so backward can be hooked.
 
     output_label names the output node; max_nodes raises LimitExceeded past it; saved reads
     the tensors ops saved for backward; recorder adds what the forward pass showed
-    (constants, cut values); cap is the most elements of a value kept per node.
+    (constants, cut values); cap is the most elements of a value kept per node. lazy keeps
+    values as tensor copies (values.capture) that realize() turns into plain data later.
     """
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"trace() needs a torch.Tensor, not {type(tensor).__name__}")
-    walker = _Walker(names or {}, max_nodes, saved, recorder, cap)
+    walker = _Walker(names or {}, max_nodes, saved, recorder, cap, lazy)
     return walker.walk(tensor, output_label)
 
 
 class _Walker:
     """Breadth-first walk over next_functions; ids are given in visiting order."""
 
-    def __init__(self, names, max_nodes, saved, recorder, cap) -> None:
+    def __init__(self, names, max_nodes, saved, recorder, cap, lazy) -> None:
         self.tensor_names: dict[int, str] = {}
         self.fn_names: dict[int, tuple[str, torch.Tensor]] = {}
         for name, value in names.items():
@@ -70,6 +72,7 @@ class _Walker:
         self.saved = saved
         self.recorder = recorder
         self.cap = cap
+        self.lazy = lazy
         self.nodes: list[g.Node] = []
         self.edges: list[g.Edge] = []
         self.ids: dict[int, str] = {}  # id(grad_fn or tensor) -> node id, during the walk only
@@ -91,7 +94,7 @@ class _Walker:
             label=out_name,
             name=out_name,
             shape=shape_of(tensor),
-            value=snapshot(tensor, self.cap),
+            value=self._value(tensor),
             dtype=str(tensor.dtype),
             requires_grad=tensor.requires_grad,
         )
@@ -107,8 +110,13 @@ class _Walker:
                     self.edges.append(g.Edge(self._fn_node(nxt, queue), fid, g.GRAD, slot))
             if fwd is not None:
                 self._constants(fwd, fid)
-        self.traced.graph = g.Graph(tuple(self.nodes), tuple(self.edges), out_id)
+        # An idle recorder saw none of this graph's ops (it idles only before any leaf).
+        notes = (IDLE_NOTE,) if self.recorder is not None and self.recorder.idle else ()
+        self.traced.graph = g.Graph(tuple(self.nodes), tuple(self.edges), out_id, notes)
         return self.traced
+
+    def _value(self, tensor: torch.Tensor | None) -> Any:
+        return capture(tensor, self.cap) if self.lazy else snapshot(tensor, self.cap)
 
     def _add(self, **fields: Any) -> str:
         if self.max_nodes is not None and len(self.nodes) >= self.max_nodes:
@@ -145,13 +153,20 @@ class _Walker:
             label=symbol(op, exponent),
             op=op,
             name=name,
-            value=snapshot(fwd.value, self.cap) if fwd else snapshot(named, self.cap),
+            value=self._op_value(fwd, named),
             saved=saved,
         )
         self.ids[key] = nid
         self.traced.fns[nid] = fn
         queue.append((fn, nid, fwd))
         return nid
+
+    def _op_value(self, fwd: Any, named: torch.Tensor | None) -> Any:
+        if fwd is None:
+            return self._value(named)
+        if self.lazy and fwd.value is not None and fwd.value.numel() <= self.cap:
+            return fwd.value  # already the recorder's private copy
+        return snapshot(fwd.value, self.cap)
 
     def _tensor_node(self, tensor: torch.Tensor, kind: str, label: str | None = None) -> str:
         key = id(tensor)
@@ -165,10 +180,10 @@ class _Walker:
             label=label or name or _anonymous(tensor),
             name=name,
             shape=shape_of(tensor),
-            value=snapshot(tensor, self.cap),
+            value=self._value(tensor),
             dtype=str(tensor.dtype),
             requires_grad=tensor.requires_grad,
-            grad=snapshot(tensor.grad, self.cap) if kind == g.LEAF else None,
+            grad=self._value(tensor.grad) if kind == g.LEAF else None,
             cut_by=cut.reason if cut else None,
         )
         self.ids[key] = nid
@@ -193,9 +208,7 @@ class _Walker:
 
     def _saved(self, fn: Any) -> tuple[g.Saved, ...]:
         out = []
-        for attr in dir(fn):
-            if not attr.startswith("_saved_") or attr.endswith(("_sym_sizes", "_sym_strides")):
-                continue
+        for attr in _saved_attributes(type(fn), fn):
             label = attr.removeprefix("_saved_")
             try:
                 value = getattr(fn, attr)
@@ -204,10 +217,26 @@ class _Walker:
                 out.append(g.Saved(label, None, None, "freed after backward"))
                 continue
             if isinstance(value, torch.Tensor):
-                out.append(g.Saved(label, shape_of(value), snapshot(value, self.cap), "tensor"))
+                out.append(g.Saved(label, shape_of(value), self._value(value), "tensor"))
             elif value is not None:
                 out.append(g.Saved(label, None, _plain(value), _short(value)))
         return tuple(out)
+
+
+_SAVED_ATTRIBUTES: dict[type, tuple[str, ...]] = {}
+
+
+def _saved_attributes(kind: type, fn: Any) -> tuple[str, ...]:
+    """The _saved_* attributes of a grad_fn class: dir() is slow, and a class's are fixed."""
+    found = _SAVED_ATTRIBUTES.get(kind)
+    if found is None:
+        found = tuple(
+            a
+            for a in dir(fn)
+            if a.startswith("_saved_") and not a.endswith(("_sym_sizes", "_sym_strides"))
+        )
+        _SAVED_ATTRIBUTES[kind] = found
+    return found
 
 
 def _exponent(fn: Any) -> Any:

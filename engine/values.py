@@ -12,23 +12,48 @@ VALUE_CAP = 1_000  # elements kept per tensor value in a graph; beyond it only t
 
 def freeze(value: Any) -> Any:
     """Nested lists (as Tensor.tolist gives) to nested tuples."""
-    if isinstance(value, list):
+    if type(value) is not list:
+        return value
+    # tolist nests evenly: a list of numbers, or a list of lists. A thousand-element row
+    # goes whole to tuple(), a hundred times faster than a call per element.
+    if value and type(value[0]) is list:
         return tuple(freeze(v) for v in value)
-    return value
+    return tuple(value)
 
 
 def snapshot(tensor: torch.Tensor | None, cap: int = VALUE_CAP) -> Any:
     """A tensor's value as nested tuples (a number for a scalar), or None when over cap."""
-    if tensor is None or not isinstance(tensor, torch.Tensor):
+    if not _showable(tensor, cap):
         return None
-    if (
-        tensor.numel() > cap
-        or tensor.dim() > 64
-        or tensor.is_sparse
-        or tensor.device.type == "meta"
-    ):
+    return freeze(tensor.detach().cpu().tolist())  # type: ignore[union-attr]
+
+
+def capture(tensor: torch.Tensor | None, cap: int = VALUE_CAP) -> torch.Tensor | None:
+    """A private copy of a tensor's value, for realize() to turn into nested tuples later.
+
+    A copy costs a microsecond where tolist and tuples cost a Python object per element:
+    a loop records many passes and keeps few, so only the kept ones pay for plain data.
+    """
+    if not _showable(tensor, cap):
         return None
-    return freeze(tensor.detach().cpu().tolist())
+    return tensor.detach().clone()  # type: ignore[union-attr]
+
+
+def realize(value: Any) -> Any:
+    """A value from capture() (or already plain) as nested tuples, like snapshot()."""
+    if isinstance(value, torch.Tensor):
+        return freeze(value.cpu().tolist())
+    return value
+
+
+def _showable(tensor: Any, cap: int) -> bool:
+    return (
+        isinstance(tensor, torch.Tensor)
+        and tensor.numel() <= cap
+        and tensor.dim() <= 64
+        and not tensor.is_sparse
+        and not tensor.is_meta
+    )
 
 
 def shape_of(tensor: torch.Tensor) -> tuple[int, ...]:
