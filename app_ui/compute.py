@@ -111,12 +111,13 @@ def input_tensors(inputs: Inputs):
 
 
 def drawable_pass(run, number: int):
-    """The backward pass numbered `number` (clamped), or the bare graph as a pass of no steps."""
+    """The backward pass numbered `number` (clamped), or the bare graph as a pass of no steps;
+    its steps explained."""
     if run.passes:
-        for p in run.passes:
-            if p.number == number:
-                return p
-        return run.passes[-1]
+        import engine
+
+        chosen = next((p for p in run.passes if p.number == number), run.passes[-1])
+        return engine.explained(chosen)
     if run.graph is None:
         return None
     from engine import Pass

@@ -4,6 +4,7 @@ Imports torch only (never streamlit or graphviz), and hands out plain frozen dat
 """
 
 from .errors import ErrorInfo, LimitExceeded, ProgramError
+from .explain import explained
 from .graph import Edge, Graph, Iteration, Node, Pass, Run, Saved, Step, TensorReport
 from .limits import Limits
 from .run import numeric_check, run
@@ -28,6 +29,7 @@ __all__ = [
     "Step",
     "Symbolic",
     "TensorReport",
+    "explained",
     "numeric_check",
     "run",
     "sandbox_status",

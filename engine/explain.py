@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import re
+import weakref
+from dataclasses import replace
+from functools import partial
 
 from . import graph as g
 from .ops import SUPERSCRIPTS, base_name
@@ -60,6 +63,33 @@ FORMULAS: dict[str, tuple[str, ...]] = {
 }
 # Elementwise ops broadcast: an operand smaller than the result gets the gradient summed back.
 BROADCASTING = {"Add", "Sub", "Rsub", "Mul", "Div"}
+
+
+# id(pass) -> (a weak reference to it, the pass explained): the page asks for the same
+# pass on every rerun, and a pass's words take longer to write than its numbers to send.
+_EXPLAINED: dict[int, tuple[weakref.ref, g.Pass]] = {}
+
+
+def explained(done: g.Pass) -> g.Pass:
+    """The pass with each step's explanation written.
+
+    engine.run leaves them to whoever shows a pass: a loop keeps up to 20 passes, and a
+    person reads one at a time.
+    """
+    if all(s.explanation for s in done.steps):
+        return done
+    key = id(done)
+    known = _EXPLAINED.get(key)
+    if known is not None and known[0]() is done:
+        return known[1]
+    steps = tuple(replace(s, explanation=explain(s, done.graph)) for s in done.steps)
+    out = replace(done, steps=steps)
+    _EXPLAINED[key] = (weakref.ref(done, partial(_forget, key)), out)
+    return out
+
+
+def _forget(key: int, _: object) -> None:
+    _EXPLAINED.pop(key, None)
 
 
 def explain(step: g.Step, graph: g.Graph) -> str:

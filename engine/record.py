@@ -12,7 +12,6 @@ from typing import Any
 import torch
 
 from . import graph as g
-from .explain import explain
 from .forward import ForwardRecorder, unobserved
 from .limits import Limits
 from .trace import trace_live
@@ -21,7 +20,7 @@ from .values import capture, realize, snapshot
 # torch's own backward, taken when the engine is imported: while a program runs, the
 # names torch.autograd.backward and Tensor.backward lead to the engine's observers.
 real_backward = torch.autograd.backward
-# Recording a pass (trace, a hook per node, explanations) costs far more than a small
+# Recording a pass (trace, a hook per node, copies of every value) costs far more than a small
 # model's backward: after the first passes, a loop's passes are recorded only while the
 # recording has taken at most this share of the run so far, so that a training loop of
 # thousands of steps runs at nearly CPython's own speed. The others are counted, and their
@@ -56,22 +55,19 @@ class BackwardRecorder:
         self.spent = 0.0  # seconds spent recording passes
         self.skipped = 0  # passes run without a record (only their history entry)
         self.record_next = True
-        self.explained: dict[int, g.Pass] = {}  # pass number -> the pass with its words
+        self.realized: dict[int, g.Pass] = {}  # pass number -> the pass as plain data
         self.named_leaves: tuple[tuple[str, torch.Tensor], ...] = ()  # of the latest record
 
     @property
     def passes(self) -> tuple[g.Pass, ...]:
-        """The kept passes, explained: a loop's records mostly fall out of the tail before
-        anyone reads them, so their words are written only now, for the ones kept."""
-        return tuple(self._explained(p) for p in (*self.head, *self.tail))
+        """The kept passes as plain data (their explanations are explain.explained's job)."""
+        return tuple(self._realized(p) for p in (*self.head, *self.tail))
 
-    def _explained(self, done: g.Pass) -> g.Pass:
-        if done.number not in self.explained:
+    def _realized(self, done: g.Pass) -> g.Pass:
+        if done.number not in self.realized:
             with unobserved():
-                real = realized(done)
-                steps = tuple(replace(s, explanation=explain(s, real.graph)) for s in real.steps)
-            self.explained[done.number] = replace(real, steps=steps)
-        return self.explained[done.number]
+                self.realized[done.number] = realized(done)
+        return self.realized[done.number]
 
     @property
     def dropped(self) -> int:

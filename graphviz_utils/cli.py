@@ -10,8 +10,10 @@ import argparse
 import json
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
+from engine.explain import explained
 from engine.values import fmt_value
 
 from .export import FORMATS, export
@@ -132,6 +134,7 @@ def _doctor_command(args: argparse.Namespace) -> int:
 def _run_command(args: argparse.Namespace) -> int:
     result = _run_program(_read(args.file), args.trusted)
     if args.json:
+        result = replace(result, passes=tuple(explained(p) for p in result.passes))
         print(json.dumps(result.to_json(), ensure_ascii=False))
         return 0 if result.ok else 1
     sys.stdout.write(result.stdout)
@@ -205,10 +208,10 @@ def _pick(result, number: int | None):
             raise Failed("nothing to draw: the program made no tensor that needs a gradient")
         return result.graph
     if number is None:
-        return result.passes[-1]
+        return explained(result.passes[-1])
     for p in result.passes:
         if p.number == number:
-            return p
+            return explained(p)
     kept = ", ".join(str(p.number) for p in result.passes)
     raise UsageError(f"--pass {number} does not exist; the passes kept are: {kept}")
 

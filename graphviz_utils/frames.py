@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from engine import graph as g
-from engine.explain import expression
+from engine.explain import explained, expression
 from engine.values import fmt_value
 
 from .view import View
@@ -48,6 +48,7 @@ def build_frames(pass_: g.Pass | None, view: View, value_chars: int = 36) -> lis
     """Frame 0 is the graph before backward; frame k+1 shows pass.steps[k]."""
     if pass_ is None:
         return [Frame(None, None, (), (), "")]
+    pass_ = explained(pass_)
     graph = pass_.graph
     out = graph.node(graph.output) if graph.output else None
     root = next((e.src for e in graph.edges if e.kind == g.OUT_EDGE), None)

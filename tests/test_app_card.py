@@ -22,7 +22,7 @@ def linear_grads() -> dict[str, torch.Tensor]:
 
 def test_before_backward_card_invites_play_and_lists_empty_leaves():
     """Step -1 says backward has not started, and every leaf's .grad is still empty."""
-    pass_ = engine.run(DEFAULT_PROGRAM).passes[0]
+    pass_ = engine.explained(engine.run(DEFAULT_PROGRAM).passes[0])
     card = step_markdown(pass_, -1)
     assert "Before backward" in card and f"{len(pass_.steps)} steps" in card
     assert [grad for _, grad, _ in leaf_grads(pass_, -1)] == [None, None]
@@ -30,7 +30,7 @@ def test_before_backward_card_invites_play_and_lists_empty_leaves():
 
 def test_dot_step_sends_x_to_w_as_torch_computes():
     """The DotBackward0 step names its op and sends ∂y/∂w = x, the number torch gives."""
-    pass_ = engine.run(DEFAULT_PROGRAM).passes[0]
+    pass_ = engine.explained(engine.run(DEFAULT_PROGRAM).passes[0])
     dot = next(s for s in pass_.steps if s.op == "DotBackward0")
     card = step_markdown(pass_, dot.index)
     assert f"Step {dot.index + 1} of {len(pass_.steps)}" in card
@@ -40,7 +40,7 @@ def test_dot_step_sends_x_to_w_as_torch_computes():
 
 def test_last_step_shows_every_leaf_grad_from_torch():
     """After the last step the leaves table holds torch's .grad for w and b."""
-    pass_ = engine.run(DEFAULT_PROGRAM).passes[0]
+    pass_ = engine.explained(engine.run(DEFAULT_PROGRAM).passes[0])
     grads = {name: grad for name, grad, _ in leaf_grads(pass_, len(pass_.steps) - 1)}
     expected = linear_grads()
     assert {k: fmt_value(v) for k, v in grads.items()} == {
@@ -50,7 +50,7 @@ def test_last_step_shows_every_leaf_grad_from_torch():
 
 def test_second_backward_accumulates_with_plus_equals():
     """In the accumulation example, the second pass writes w.grad with += (3 then 6)."""
-    second = engine.run(PRESETS["Accumulation & zero_()"]).passes[1]
+    second = engine.explained(engine.run(PRESETS["Accumulation & zero_()"]).passes[1])
     write = next(s for s in second.steps if s.leaf is not None)
     w = torch.tensor(2.0, requires_grad=True)
     (w * 3).backward()
@@ -66,7 +66,7 @@ def test_chain_rule_rows_put_formula_then_numbers_then_result():
     """The Dot step's chain rule reads as three aligned rows: formula, numbers, torch's w.grad."""
     from app_ui.card import chain_rule_text
 
-    pass_ = engine.run(DEFAULT_PROGRAM).passes[0]
+    pass_ = engine.explained(engine.run(DEFAULT_PROGRAM).passes[0])
     dot = next(s for s in pass_.steps if s.op == "DotBackward0")
     rows = chain_rule_text(dot, "y").splitlines()
     grad = fmt_value(linear_grads()["w"].tolist())
@@ -80,6 +80,6 @@ def test_chain_rule_rows_put_formula_then_numbers_then_result():
 
 def test_summed_output_is_called_L_in_the_card():
     """For y.sum() the card names the output L and says what L is."""
-    pass_ = engine.run(PRESETS["x² + 3x"]).passes[0]
+    pass_ = engine.explained(engine.run(PRESETS["x² + 3x"]).passes[0])
     card = step_markdown(pass_, 0)
     assert "L = `y.sum()`" in card and "∂L/∂out" in card

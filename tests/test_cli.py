@@ -37,6 +37,8 @@ def test_run_json_is_one_object(lesson_file, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["ok"] is True
     assert {"stdout", "tensors", "graph", "passes", "notes", "error"} <= set(data)
+    steps = [s for p in data["passes"] for s in p["steps"]]
+    assert steps and all(s["explanation"].strip() for s in steps)  # written for the JSON
 
 
 def test_run_error_is_one_line(tmp_path, capsys):

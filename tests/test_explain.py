@@ -1,5 +1,7 @@
 """engine.explain: each backward step's chain rule, with numbers that torch itself computes."""
 
+from dataclasses import replace
+
 import torch
 
 import engine
@@ -17,7 +19,7 @@ y.backward()
 
 def explanation(program: str, op: str, number: int = 1) -> str:
     """The explanation of the first step running `op` in backward pass `number`."""
-    pass_ = engine.run(program).passes[number - 1]
+    pass_ = engine.explained(engine.run(program).passes[number - 1])
     return next(s.explanation for s in pass_.steps if s.op == op)
 
 
@@ -43,7 +45,7 @@ def test_lesson_add_step_sends_one_to_both_sides():
 
 def test_lesson_accumulate_grad_writes_the_leaf():
     """AccumulateGrad says w.grad was empty and now holds torch's gradient."""
-    pass_ = engine.run(LESSON).passes[0]
+    pass_ = engine.explained(engine.run(LESSON).passes[0])
     text = [s.explanation for s in pass_.steps if s.op == "AccumulateGrad"]
     assert "AccumulateGrad: w.grad was empty, so w.grad = [1.0, 2.0, 3.0]." in text
 
@@ -137,3 +139,14 @@ def test_op_without_formula_says_so_and_shows_the_number():
     program += "y = torch.log1p(a).sum()\ny.backward()\n"
     text = explanation(program, "Log1PBackward0")
     assert f"∂L/∂a = {fmt_value(a.grad.tolist())} (no formula shown for Log1PBackward0)" in text
+
+
+def test_a_run_leaves_the_words_to_whoever_shows_a_pass():
+    """engine.run sends numbers, not prose; explained() writes every step's words once."""
+    done = engine.run(LESSON)
+    raw = done.passes[0]
+    assert raw.steps and not any(s.explanation for s in raw.steps)
+    words = engine.explained(raw)
+    assert all(s.explanation for s in words.steps)
+    assert engine.explained(raw) is words and engine.explained(words) is words
+    assert [replace(s, explanation="") for s in words.steps] == list(raw.steps)

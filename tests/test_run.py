@@ -138,7 +138,7 @@ def test_two_passes_accumulate():
     )
     run = engine.run(src)
     assert [p.number for p in run.passes] == [1, 2]
-    acc = next(s for s in run.passes[1].steps if s.leaf)
+    acc = next(s for s in engine.explained(run.passes[1]).steps if s.leaf)
     assert acc.grad_before == (3.0, 3.0) and acc.grad_after == (6.0, 6.0)
     assert "+=" in acc.explanation
 
