@@ -7,9 +7,14 @@ dataclasses of engine.graph. Anything off is a WireError, never a crash.
 
 from __future__ import annotations
 
+import base64
 import json
 import struct
-from collections.abc import Mapping
+from array import array
+from collections.abc import Iterable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 from . import graph as g
@@ -19,6 +24,12 @@ MAGIC = b"AEJ1"  # frame: MAGIC, 8-byte big-endian length, UTF-8 JSON
 HEADER = struct.Struct(">4sQ")
 MAX_DEPTH = 70  # a tensor has at most 64 dims; a value nested deeper is not one
 MAX_TEXT = 100_000  # a label, a note or an explanation; stdout has its own limit
+# Values of at least this many numbers travel as typed arrays in a table, each distinct one
+# once: a loop's recorded passes repeat the same inputs (x, saved for three ops, in every
+# pass), and JSON numbers cost a Python object per digit run to write and to read back.
+PACK_MIN = 4
+_TYPES = {float: "d", int: "q", bool: "b"}  # the Python type tolist gives -> array code
+_TYPE_OF = {"d": float, "q": int, "b": bool}
 
 
 class WireError(ValueError):
@@ -53,11 +64,96 @@ def unframe(data: bytes, cap: int) -> dict[str, Any]:
 
 
 def run_document(run: g.Run) -> dict[str, Any]:
-    """Everything in a Run, each pass with its own graph."""
+    """Everything in a Run, each pass with its own graph; big values in the arrays table."""
     out = run.to_json()
     out["passes"] = [p.to_json(with_graph=True) for p in run.passes]
     out["graph"] = run.graph.to_json() if run.graph else None
+    table = _Packer()
+    for graph in [out["graph"], *(p["graph"] for p in out["passes"])]:
+        for node in graph["nodes"] if graph else ():
+            node["value"], node["grad"] = table.pack(node["value"]), table.pack(node["grad"])
+            for saved in node["saved"]:
+                saved["value"] = table.pack(saved["value"])
+    for p in out["passes"]:
+        for step in p["steps"]:
+            step["grad_outputs"] = [table.pack(v) for v in step["grad_outputs"]]
+            step["grad_inputs"] = [table.pack(v) for v in step["grad_inputs"]]
+            step["grad_before"] = table.pack(step["grad_before"])
+            step["grad_after"] = table.pack(step["grad_after"])
+    for tensor in out["tensors"].values():
+        for key in ("value", "grad", "numeric_grad", "pass_grad"):
+            tensor[key] = table.pack(tensor[key])
+    for i in out["history"]:
+        i["value"] = table.pack(i["value"])
+        i["leaves"] = {k: table.pack(v) for k, v in i["leaves"].items()}
+    out["arrays"] = table.arrays
     return out
+
+
+class _Packer:
+    """Nested tuples or lists of one type of number -> {"__array__": i}, i into `arrays`."""
+
+    def __init__(self) -> None:
+        self.arrays: list[dict[str, Any]] = []
+        self.index: dict[tuple[str, tuple[int, ...], bytes], int] = {}
+
+    def pack(self, value: Any) -> Any:
+        if not isinstance(value, (tuple, list)):
+            return value
+        shape = _shape_of(value)
+        if shape is None or _count(shape) < PACK_MIN:
+            return value
+        code = _TYPES.get(type(_first(value, len(shape))))
+        if code is None:
+            return value  # complex numbers, say: JSON, as before
+        try:
+            data = array(code, _flat(value, len(shape))).tobytes()
+        except (TypeError, OverflowError):
+            return value  # not one type after all: JSON carries it as it is
+        if len(data) != _count(shape) * array(code).itemsize:
+            return value  # unevenly nested
+        key = (code, shape, data)
+        if key not in self.index:
+            self.index[key] = len(self.arrays)
+            text = base64.b64encode(data).decode()
+            self.arrays.append({"type": code, "shape": list(shape), "data": text})
+        return {"__array__": self.index[key]}
+
+
+def _shape_of(value: Any) -> tuple[int, ...] | None:
+    """The shape of evenly nested sequences (as tolist makes), from their first items."""
+    shape: list[int] = []
+    while isinstance(value, (tuple, list)):
+        if len(shape) == 64:
+            return None
+        shape.append(len(value))
+        if not value:
+            break
+        value = value[0]
+    return tuple(shape)
+
+
+def _count(shape: tuple[int, ...]) -> int:
+    n = 1
+    for d in shape:
+        n *= d
+    return n
+
+
+def _first(value: Any, depth: int) -> Any:
+    for _ in range(depth):
+        if not value:
+            return None
+        value = value[0]
+    return value
+
+
+def _flat(value: Any, depth: int) -> Iterable[Any]:
+    """The numbers of evenly nested sequences (array() checks each is one of its type)."""
+    rows = value
+    for _ in range(depth - 1):
+        rows = chain.from_iterable(rows)
+    return rows
 
 
 # ----- plain data to Run, checked ----------------------------------------------------------
@@ -66,6 +162,14 @@ def run_document(run: g.Run) -> dict[str, Any]:
 def run_from_document(doc: Any, cap_text: int) -> g.Run:
     """A Run from an untrusted document; WireError names the first bad field."""
     d = _obj(doc, "run")
+    token = _ARRAYS.set(_Arrays(_list(d, "arrays")))
+    try:
+        return _run(d, cap_text)
+    finally:
+        _ARRAYS.reset(token)
+
+
+def _run(d: dict[str, Any], cap_text: int) -> g.Run:
     passes = tuple(_pass(p, f"passes[{i}]") for i, p in enumerate(_list(d, "passes")))
     graph_doc = d.get("graph")
     return g.Run(
@@ -298,12 +402,68 @@ def _shape(value: Any, where: str) -> tuple[int, ...]:
     return tuple(value)
 
 
+@dataclass(frozen=True)
+class _Ref:
+    """{"__array__": i} in a document: the i-th entry of its arrays table."""
+
+    index: int
+
+
+class _Arrays:
+    """A document's arrays table, each entry checked and decoded once, when first used."""
+
+    def __init__(self, docs: list[Any]) -> None:
+        self.docs = docs
+        self.decoded: dict[tuple[int, bool], Any] = {}
+
+    def get(self, ref: _Ref, where: str, listed: bool) -> Any:
+        key = (ref.index, listed)
+        if key not in self.decoded:
+            if not 0 <= ref.index < len(self.docs):
+                raise WireError(f"{where}: no array {ref.index}")
+            self.decoded[key] = _decoded(self.docs[ref.index], where, listed)
+        return self.decoded[key]
+
+
+_ARRAYS: ContextVar[_Arrays] = ContextVar("arrays")
+
+
+def _decoded(doc: Any, where: str, listed: bool) -> Any:
+    d = _obj(doc, where + " (array)")
+    code = d.get("type")
+    if not isinstance(code, str) or code not in _TYPE_OF:
+        raise WireError(f"{where}: an array of unknown type")
+    shape = _shape(d.get("shape"), where)
+    text = d.get("data")
+    if not isinstance(text, str) or not shape or not all(shape):
+        raise WireError(f"{where}: a malformed array")
+    try:
+        numbers = array(code, base64.b64decode(text, validate=True))
+    except (ValueError, TypeError):
+        raise WireError(f"{where}: array data that is not base64 of its type") from None
+    if len(numbers) != _count(shape):
+        raise WireError(f"{where}: array data that does not fill its shape")
+    flat: list[Any] = numbers.tolist()
+    if code == "b":
+        flat = [bool(x) for x in flat]
+    # Rows from the innermost dimension out: lists as tolist gives, or tuples.
+    make = list if listed else tuple
+    for size in reversed(shape[1:]):
+        flat = [make(flat[i : i + size]) for i in range(0, len(flat), size)]
+    return make(flat)
+
+
 def _value(value: Any, where: str, *, listed: bool = False, strings: bool = False) -> Any:
     """A number, None, or nested lists of numbers; tuples unless `listed` (as tolist gives).
 
     Iterative, with an explicit stack, so a hostile document nested 10,000 deep is refused
     rather than overflowing the parent's stack.
     """
+    if isinstance(value, _Ref):
+        arrays = _ARRAYS.get(None)
+        if arrays is None:
+            raise WireError(f"{where}: an array outside a run")
+        return arrays.get(value, where, listed)
     if not isinstance(value, list):
         return _leaf(value, where, strings)
     stack: list[tuple[list, int]] = [(value, 1)]
@@ -356,6 +516,11 @@ def _encode_extra(value: Any) -> Any:
 
 
 def _decode_extra(d: dict[str, Any]) -> Any:
+    if set(d) == {"__array__"}:
+        index = d["__array__"]
+        if isinstance(index, int) and not isinstance(index, bool):
+            return _Ref(index)
+        raise ValueError("a malformed array reference")
     if set(d) == {"__complex__"}:
         pair = d["__complex__"]
         if (
