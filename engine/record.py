@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -15,7 +14,7 @@ from . import graph as g
 from .forward import ForwardRecorder, unobserved
 from .limits import Limits
 from .trace import trace_live
-from .values import capture, realize, snapshot
+from .values import snapshot
 
 # torch's own backward, taken when the engine is imported: while a program runs, the
 # names torch.autograd.backward and Tensor.backward lead to the engine's observers.
@@ -55,19 +54,12 @@ class BackwardRecorder:
         self.spent = 0.0  # seconds spent recording passes
         self.skipped = 0  # passes run without a record (only their history entry)
         self.record_next = True
-        self.realized: dict[int, g.Pass] = {}  # pass number -> the pass as plain data
         self.named_leaves: tuple[tuple[str, torch.Tensor], ...] = ()  # of the latest record
 
     @property
     def passes(self) -> tuple[g.Pass, ...]:
-        """The kept passes as plain data (their explanations are explain.explained's job)."""
-        return tuple(self._realized(p) for p in (*self.head, *self.tail))
-
-    def _realized(self, done: g.Pass) -> g.Pass:
-        if done.number not in self.realized:
-            with unobserved():
-                self.realized[done.number] = realized(done)
-        return self.realized[done.number]
+        """The kept passes (their explanations are explain.explained's job)."""
+        return (*self.head, *self.tail)
 
     @property
     def dropped(self) -> int:
@@ -138,7 +130,6 @@ class BackwardRecorder:
                 output_label=label,
                 max_nodes=self.limits.graph_nodes,
                 recorder=self.forward,
-                lazy=True,
             )
         leaf_of = {e.dst: e.src for e in traced.graph.edges if e.kind == g.LEAF_EDGE}
         targets = _targets(traced)
@@ -203,14 +194,10 @@ def _iteration(number: int, label: str | None, tensor: torch.Tensor, traced: Any
     return g.Iteration(number, label or "output", snapshot(tensor, HISTORY_CAP), leaves)
 
 
-# The hooks keep tensor copies (values.capture); realized() makes plain data of the passes
-# kept, so a loop's many dropped records never pay for it.
-
-
 def _before(started: dict, nid: str, leaf: torch.Tensor | None, grad_outputs: tuple) -> None:
     with unobserved():
-        before = capture(leaf.grad) if leaf is not None else None
-        started[nid] = (tuple(capture(t) for t in grad_outputs), before)
+        before = snapshot(leaf.grad) if leaf is not None else None
+        started[nid] = (tuple(snapshot(t) for t in grad_outputs), before)
 
 
 def _after(
@@ -225,7 +212,7 @@ def _after(
 ) -> None:
     with unobserved():
         fn = traced.fns[nid]
-        arrived, before = started.pop(nid, (tuple(capture(t) for t in grad_outputs), None))
+        arrived, before = started.pop(nid, (tuple(snapshot(t) for t in grad_outputs), None))
         leaf = traced.leaves.get(leaf_id) if leaf_id else None
         steps.append(
             g.Step(
@@ -233,11 +220,11 @@ def _after(
                 node=nid,
                 op=type(fn).__name__,
                 grad_outputs=arrived,
-                grad_inputs=tuple(capture(t) for t in grad_inputs),
+                grad_inputs=tuple(snapshot(t) for t in grad_inputs),
                 targets=targets.get(nid, ()),
                 leaf=leaf_id,
                 grad_before=before,
-                grad_after=capture(leaf.grad) if leaf is not None else None,
+                grad_after=snapshot(leaf.grad) if leaf is not None else None,
             )
         )
 
@@ -249,28 +236,3 @@ def _targets(traced: Any) -> dict[str, tuple[str | None, ...]]:
         nid: tuple(by_slot.get((nid, slot)) for slot in range(len(fn.next_functions)))
         for nid, fn in traced.fns.items()
     }
-
-
-def realized(done: g.Pass) -> g.Pass:
-    """A recorded pass with every captured tensor turned into plain nested tuples."""
-    graph = done.graph
-    nodes = tuple(
-        replace(
-            n,
-            value=realize(n.value),
-            grad=realize(n.grad),
-            saved=tuple(replace(s, value=realize(s.value)) for s in n.saved),
-        )
-        for n in graph.nodes
-    )
-    steps = tuple(
-        replace(
-            s,
-            grad_outputs=tuple(realize(v) for v in s.grad_outputs),
-            grad_inputs=tuple(realize(v) for v in s.grad_inputs),
-            grad_before=realize(s.grad_before),
-            grad_after=realize(s.grad_after),
-        )
-        for s in done.steps
-    )
-    return replace(done, graph=replace(graph, nodes=nodes), steps=steps)

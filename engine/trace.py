@@ -13,7 +13,7 @@ from . import graph as g
 from .errors import LimitExceeded
 from .forward import IDLE_NOTE, ForwardRecorder, forward_op
 from .ops import symbol
-from .values import VALUE_CAP, capture, shape_of, snapshot
+from .values import VALUE_CAP, shape_of, snapshot
 
 
 @dataclass
@@ -42,25 +42,23 @@ def trace_live(
     saved: bool = True,
     recorder: ForwardRecorder | None = None,
     cap: int = VALUE_CAP,
-    lazy: bool = False,
 ) -> Traced:
     """The graph plus the live grad_fn objects behind its ids, so backward can be hooked.
 
     output_label names the output node; max_nodes raises LimitExceeded past it; saved reads
     the tensors ops saved for backward; recorder adds what the forward pass showed
-    (constants, cut values); cap is the most elements of a value kept per node. lazy keeps
-    values as tensor copies (values.capture) that realize() turns into plain data later.
+    (constants, cut values); cap is the most elements of a value kept per node.
     """
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"trace() needs a torch.Tensor, not {type(tensor).__name__}")
-    walker = _Walker(names or {}, max_nodes, saved, recorder, cap, lazy)
+    walker = _Walker(names or {}, max_nodes, saved, recorder, cap)
     return walker.walk(tensor, output_label)
 
 
 class _Walker:
     """Breadth-first walk over next_functions; ids are given in visiting order."""
 
-    def __init__(self, names, max_nodes, saved, recorder, cap, lazy) -> None:
+    def __init__(self, names, max_nodes, saved, recorder, cap) -> None:
         self.tensor_names: dict[int, str] = {}
         self.fn_names: dict[int, tuple[str, torch.Tensor]] = {}
         for name, value in names.items():
@@ -72,7 +70,6 @@ class _Walker:
         self.saved = saved
         self.recorder = recorder
         self.cap = cap
-        self.lazy = lazy
         self.nodes: list[g.Node] = []
         self.edges: list[g.Edge] = []
         self.ids: dict[int, str] = {}  # id(grad_fn or tensor) -> node id, during the walk only
@@ -116,7 +113,7 @@ class _Walker:
         return self.traced
 
     def _value(self, tensor: torch.Tensor | None) -> Any:
-        return capture(tensor, self.cap) if self.lazy else snapshot(tensor, self.cap)
+        return snapshot(tensor, self.cap)
 
     def _add(self, **fields: Any) -> str:
         if self.max_nodes is not None and len(self.nodes) >= self.max_nodes:
@@ -162,11 +159,7 @@ class _Walker:
         return nid
 
     def _op_value(self, fwd: Any, named: torch.Tensor | None) -> Any:
-        if fwd is None:
-            return self._value(named)
-        if self.lazy and fwd.value is not None and fwd.value.numel() <= self.cap:
-            return fwd.value  # already the recorder's private copy
-        return snapshot(fwd.value, self.cap)
+        return self._value(fwd.value if fwd is not None else named)
 
     def _tensor_node(self, tensor: torch.Tensor, kind: str, label: str | None = None) -> str:
         key = id(tensor)

@@ -28,24 +28,6 @@ def snapshot(tensor: torch.Tensor | None, cap: int = VALUE_CAP) -> Any:
     return freeze(tensor.detach().cpu().tolist())  # type: ignore[union-attr]
 
 
-def capture(tensor: torch.Tensor | None, cap: int = VALUE_CAP) -> torch.Tensor | None:
-    """A private copy of a tensor's value, for realize() to turn into nested tuples later.
-
-    A copy costs a microsecond where tolist and tuples cost a Python object per element:
-    a loop records many passes and keeps few, so only the kept ones pay for plain data.
-    """
-    if not _showable(tensor, cap):
-        return None
-    return tensor.detach().clone()  # type: ignore[union-attr]
-
-
-def realize(value: Any) -> Any:
-    """A value from capture() (or already plain) as nested tuples, like snapshot()."""
-    if isinstance(value, torch.Tensor):
-        return freeze(value.cpu().tolist())
-    return value
-
-
 def _showable(tensor: Any, cap: int) -> bool:
     return (
         isinstance(tensor, torch.Tensor)

@@ -124,7 +124,7 @@ def test_a_long_loop_records_the_same_few_passes_every_time():
 
 
 def test_a_recorded_pass_keeps_the_values_it_had_then():
-    """Records hold copies: the optimizer's later in-place steps change no recorded value,
+    """Records hold snapshots: the optimizer's later in-place steps change no recorded value,
     grad or saved tensor of an earlier pass (expected values from the same loop, plain)."""
 
     def loop(rec=None, seen=None):
