@@ -14,8 +14,8 @@ def node_name(graph: g.Graph, node_id: str | None) -> str:
         return "—"
     node = graph.node(node_id)
     if node.kind == g.ACCUMULATE:
-        leaves = [e.src for e in graph.edges if e.dst == node_id and e.kind == g.LEAF_EDGE]
-        return f"AccumulateGrad ({node_name(graph, leaves[0])})" if leaves else node.label
+        leaf = graph.leaf_of(node_id)
+        return f"AccumulateGrad ({node_name(graph, leaf)})" if leaf else node.label
     if node.kind == g.OP:
         return f"{node.op} ({node.label})" if node.op else node.label
     return node.name or node.label

@@ -145,7 +145,7 @@ def _accumulate(step: g.Step, leaf_id: str, graph: g.Graph) -> str:
 
 def _operands(step: g.Step, graph: g.Graph) -> dict[int, g.Node]:
     """The op's operands by position: differentiable inputs by slot, constants in the gaps."""
-    consts = iter(graph.node(e.src) for e in graph.edges if e.dst == step.node and e.kind == g.DATA)
+    consts = iter(graph.node(e.src) for e in graph.edges_into(step.node) if e.kind == g.DATA)
     out: dict[int, g.Node] = {}
     for slot, target in enumerate(step.targets):
         node = _tensor_behind(graph, target) if target else next(consts, None)
@@ -193,10 +193,8 @@ def _slots(by_slot: dict[int, str]) -> dict[str, str]:
 def _tensor_behind(graph: g.Graph, node_id: str) -> g.Node:
     """AccumulateGrad stands for its leaf; anything else stands for itself."""
     node = graph.node(node_id)
-    if node.kind == g.ACCUMULATE:
-        leaves = [e.src for e in graph.edges if e.dst == node_id and e.kind == g.LEAF_EDGE]
-        return graph.node(leaves[0]) if leaves else node
-    return node
+    leaf = graph.leaf_of(node_id) if node.kind == g.ACCUMULATE else None
+    return graph.node(leaf) if leaf is not None else node
 
 
 INFIX = {"Add": "+", "Sub": "−", "Mul": "·", "Div": "/", "Dot": "·", "Mm": "@", "Mv": "@",
@@ -205,10 +203,13 @@ POSTFIX = {"T", "Transpose", "Select", "Index", "Slice"}
 MAX_EXPRESSION = 28  # longer expressions read worse than a plain "(+ output)"
 
 
-def expression(graph: g.Graph, node_id: str, depth: int = 3) -> str:
-    """Readable maths for what a node computes, e.g. x² + 3·x; short names for deep parts."""
+def expression(graph: g.Graph, node_id: str, depth: int = 3, *, named: bool = True) -> str:
+    """Readable maths for what a node computes, e.g. x² + 3·x; short names for deep parts.
+
+    named=False gives the formula of a node that has a name of its own (h = x × 3).
+    """
     node = _tensor_behind(graph, node_id)
-    if node.is_tensor or node.name:
+    if (node.is_tensor and named) or (node.name and named):
         return node.name or node.label
     if depth == 0:
         return f"({node.label} output)"
@@ -234,7 +235,7 @@ def _operand_edges(graph: g.Graph, node_id: str) -> list[g.Edge]:
 
     X @ W with a constant X has W at slot 1 and X with no slot: X goes back to position 0.
     """
-    edges = [e for e in graph.edges if e.dst == node_id and e.kind in (g.GRAD, g.DATA)]
+    edges = [e for e in graph.edges_into(node_id) if e.kind in (g.GRAD, g.DATA)]
     by_slot = {e.slot: e for e in edges if e.slot is not None}
     consts = iter(e for e in edges if e.slot is None)
     ordered = []
@@ -242,7 +243,8 @@ def _operand_edges(graph: g.Graph, node_id: str) -> list[g.Edge]:
         edge = by_slot.get(position) or next(consts, None)
         if edge is not None:
             ordered.append(edge)
-    ordered += [e for e in edges if e not in ordered]  # slots past the gaps, kept in order
+    placed = {id(e) for e in ordered}
+    ordered += [e for e in edges if id(e) not in placed]  # slots past the gaps, in order
     return ordered
 
 

@@ -66,26 +66,66 @@ class Edge:
 
 @dataclass(frozen=True)
 class Graph:
-    """The recorded computation graph: node ids n0, n1, ... in traversal order."""
+    """The recorded computation graph: node ids n0, n1, ... in traversal order.
+
+    Indexed once when made (nodes by id, the edges into and out of each node, the leaf each
+    AccumulateGrad writes), so every question a walk asks is answered in constant time.
+    """
 
     nodes: tuple[Node, ...]
     edges: tuple[Edge, ...]
     output: str | None = None  # id of the OUTPUT node
     notes: tuple[str, ...] = ()
+    _by_id: dict[str, Node] = field(init=False, repr=False, compare=False)
+    _into: dict[str, tuple[Edge, ...]] = field(init=False, repr=False, compare=False)
+    _out_of: dict[str, tuple[Edge, ...]] = field(init=False, repr=False, compare=False)
+    _leaf_of: dict[str, str] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        into: dict[str, list[Edge]] = {}
+        out_of: dict[str, list[Edge]] = {}
+        leaf_of: dict[str, str] = {}
+        for e in self.edges:
+            into.setdefault(e.dst, []).append(e)
+            out_of.setdefault(e.src, []).append(e)
+            if e.kind == LEAF_EDGE:
+                leaf_of.setdefault(e.dst, e.src)
+        # A frozen dataclass: its derived fields are set once, here, the documented way.
+        object.__setattr__(self, "_by_id", {n.id: n for n in self.nodes})
+        object.__setattr__(self, "_into", {k: tuple(v) for k, v in into.items()})
+        object.__setattr__(self, "_out_of", {k: tuple(v) for k, v in out_of.items()})
+        object.__setattr__(self, "_leaf_of", leaf_of)
 
     def node(self, node_id: str) -> Node:
-        for n in self.nodes:
-            if n.id == node_id:
-                return n
-        raise KeyError(f"no node {node_id!r} in the graph")
+        try:
+            return self._by_id[node_id]
+        except KeyError:
+            raise KeyError(f"no node {node_id!r} in the graph") from None
 
-    def to_json(self) -> dict:
-        return {
+    def has(self, node_id: str) -> bool:
+        return node_id in self._by_id
+
+    def edges_into(self, node_id: str) -> tuple[Edge, ...]:
+        """The edges whose dst is node_id, in the graph's order."""
+        return self._into.get(node_id, ())
+
+    def edges_out_of(self, node_id: str) -> tuple[Edge, ...]:
+        """The edges whose src is node_id, in the graph's order."""
+        return self._out_of.get(node_id, ())
+
+    def leaf_of(self, node_id: str) -> str | None:
+        """The leaf tensor node an AccumulateGrad node writes (None for other nodes)."""
+        return self._leaf_of.get(node_id)
+
+    def to_json(self, edges: bool = True) -> dict:
+        out = {
             "nodes": [_node_json(n) for n in self.nodes],
-            "edges": [shallow(e) for e in self.edges],
             "output": self.output,
             "notes": list(self.notes),
         }
+        if edges:
+            out["edges"] = [shallow(e) for e in self.edges]
+        return out
 
 
 @dataclass(frozen=True)
@@ -116,11 +156,11 @@ class Pass:
     steps: tuple[Step, ...]
     number: int = 1  # 1 for the program's first backward call, 2 for the next, ...
 
-    def to_json(self, with_graph: bool = False) -> dict:
+    def to_json(self, with_graph: bool = False, edges: bool = True) -> dict:
         out = {"output": self.output, "number": self.number}
         out["steps"] = [s.to_json() for s in self.steps]
         if with_graph:
-            out["graph"] = self.graph.to_json()
+            out["graph"] = self.graph.to_json(edges)
         return out
 
 
@@ -184,18 +224,21 @@ class Run:
     # what it keeps by this, since the objects are a few times bigger than their JSON.
     answer_bytes: int = field(default=0, compare=False)
 
-    def to_json(self) -> dict:
-        return {
+    def to_json(self, graphs: bool = True) -> dict:
+        """The run as JSON-ready data; graphs=False leaves out the graph and the passes."""
+        out = {
             "ok": self.ok,
             "stdout": self.stdout,
             "tensors": {k: v.to_json() for k, v in self.tensors.items()},
-            "graph": self.graph.to_json() if self.graph else {"nodes": [], "edges": []},
-            "passes": [p.to_json() for p in self.passes],
             "notes": list(self.notes),
             "error": shallow(self.error) if self.error else None,
             "undeclared": list(self.undeclared),
             "history": [i.to_json() for i in self.history],
         }
+        if graphs:
+            out["graph"] = self.graph.to_json() if self.graph else {"nodes": [], "edges": []}
+            out["passes"] = [p.to_json() for p in self.passes]
+        return out
 
 
 def _node_json(node: Node) -> dict:
@@ -210,4 +253,10 @@ def shallow(obj: Any) -> dict:
     dataclasses.asdict deep-copies every nested value: for a loop's recorded passes that
     was most of the time it took to send a run back from its worker.
     """
-    return {f.name: getattr(obj, f.name) for f in fields(obj)}
+    names = _FIELDS.get(type(obj))
+    if names is None:  # dataclasses.fields() is slow, and a class's fields are fixed
+        names = _FIELDS[type(obj)] = tuple(f.name for f in fields(obj) if f.init)
+    return {name: getattr(obj, name) for name in names}
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}

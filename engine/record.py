@@ -131,18 +131,16 @@ class BackwardRecorder:
                 max_nodes=self.limits.graph_nodes,
                 recorder=self.forward,
             )
-        leaf_of = {e.dst: e.src for e in traced.graph.edges if e.kind == g.LEAF_EDGE}
         targets = _targets(traced)
         started: dict[str, tuple] = {}
         steps: list[g.Step] = []
         handles = []
         for nid, fn in traced.fns.items():
-            leaf = traced.leaves.get(leaf_of.get(nid, ""))
+            leaf_id = traced.graph.leaf_of(nid)
+            leaf = traced.leaves.get(leaf_id) if leaf_id else None
             handles.append(fn.register_prehook(partial(_before, started, nid, leaf)))
             handles.append(
-                fn.register_hook(
-                    partial(_after, started, steps, traced, targets, nid, leaf_of.get(nid))
-                )
+                fn.register_hook(partial(_after, started, steps, traced, targets, nid, leaf_id))
             )
         self.grads_before = tuple((leaf, leaf.grad) for leaf in traced.leaves.values())
         try:

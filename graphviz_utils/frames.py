@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 from engine import graph as g
 from engine.explain import explained, expression
@@ -176,14 +176,10 @@ def _forward_text(graph: g.Graph, node: g.Node, value_chars: int) -> str:
     if node.kind != "summary" and len(graph.nodes) <= FORMULA_NODES:
         target = node
         if node.kind == g.OUTPUT:  # the output is what its op computed
-            target = next((graph.node(e.src) for e in graph.edges if e.dst == node.id), node)
-        if target.name or target.is_tensor:
-            # expression() stops at a name; unname this one node to get its formula.
-            bare = replace(target, name=None)
-            graph = replace(graph, nodes=tuple(bare if n.id == target.id else n
-                                                for n in graph.nodes))  # fmt: skip
+            into = graph.edges_into(node.id)
+            target = graph.node(into[0].src) if into else node
         if not target.is_tensor:
-            formula = expression(graph, target.id)
+            formula = expression(graph, target.id, named=False)
     if formula is None and not name:  # a big graph: say which op, the formula is skipped
         formula = f"{node.label} ({node.op})" if node.op else node.label
     parts = [p for p in (name, formula, value) if p]

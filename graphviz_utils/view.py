@@ -38,12 +38,12 @@ class View:
 
 def build_view(graph: g.Graph, options: DrawOptions) -> View:
     """Apply the drawing options to an engine graph, in the graph's own (stable) order."""
-    leaf_of = {e.dst: e.src for e in graph.edges if e.kind == g.LEAF_EDGE}
     node_of: dict[str, str] = {}
     keep: list[g.Node] = []
     for node in graph.nodes:
-        if node.kind == g.ACCUMULATE and options.fold_accumulate and node.id in leaf_of:
-            node_of[node.id] = leaf_of[node.id]
+        leaf = graph.leaf_of(node.id) if node.kind == g.ACCUMULATE else None
+        if leaf is not None and options.fold_accumulate:
+            node_of[node.id] = leaf
         elif node.kind == g.CONSTANT and not options.show_constants:
             continue
         else:
