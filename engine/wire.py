@@ -27,7 +27,7 @@ MAX_TEXT = 100_000  # a label, a note or an explanation; stdout has its own limi
 # Values of at least this many numbers travel as typed arrays in a table, each distinct one
 # once: a loop's recorded passes repeat the same inputs (x, saved for three ops, in every
 # pass), and JSON numbers cost a Python object per digit run to write and to read back.
-PACK_MIN = 4
+PACK_MIN = 2
 _TYPES = {float: "d", int: "q", bool: "b"}  # the Python type tolist gives -> array code
 _TYPE_OF = {"d": float, "q": int, "b": bool}
 
@@ -65,10 +65,19 @@ def unframe(data: bytes, cap: int) -> dict[str, Any]:
 
 def run_document(run: g.Run) -> dict[str, Any]:
     """Everything in a Run, each pass with its own graph; big values in the arrays table."""
-    out = run.to_json()
-    out["passes"] = [p.to_json(with_graph=True) for p in run.passes]
-    out["graph"] = run.graph.to_json() if run.graph else None
+    out = run.to_json(graphs=False)  # the graphs below, with their edges as int arrays
+    out["passes"] = [p.to_json(with_graph=True, edges=False) for p in run.passes]
+    out["graph"] = run.graph.to_json(edges=False) if run.graph else None
+    # The run's graph is most often its last pass's: then it travels once, as that pass's.
+    same = [i for i, p in enumerate(run.passes) if p.graph is run.graph]
+    if run.graph is not None and same:
+        out["graph"], out["graph_of_pass"] = None, same[-1]
     table = _Packer()
+    passes = zip(run.passes, out["passes"], strict=True)
+    graphs = [(run.graph, out["graph"]), *((p.graph, d["graph"]) for p, d in passes)]
+    for graph, doc in graphs:
+        if graph is not None and doc is not None:
+            doc["edges"] = table.pack(_edge_rows(graph))
     for graph in [out["graph"], *(p["graph"] for p in out["passes"])]:
         for node in graph["nodes"] if graph else ():
             node["value"], node["grad"] = table.pack(node["value"]), table.pack(node["grad"])
@@ -88,6 +97,20 @@ def run_document(run: g.Run) -> dict[str, Any]:
         i["leaves"] = {k: table.pack(v) for k, v in i["leaves"].items()}
     out["arrays"] = table.arrays
     return out
+
+
+_EDGE_KIND_LIST = (g.GRAD, g.DATA, g.CUT_EDGE, g.LEAF_EDGE, g.OUT_EDGE)
+
+
+def _edge_rows(graph: g.Graph) -> list[tuple[int, int, int, int]]:
+    """Each edge as (source's position, destination's, kind's, slot or -1): an int array,
+    as the backward of torch.cat([x] * 100000) has 100,000 edges to write and read."""
+    position = {n.id: i for i, n in enumerate(graph.nodes)}
+    kind = {k: i for i, k in enumerate(_EDGE_KIND_LIST)}
+    return [
+        (position[e.src], position[e.dst], kind[e.kind], -1 if e.slot is None else e.slot)
+        for e in graph.edges
+    ]
 
 
 class _Packer:
@@ -172,6 +195,12 @@ def run_from_document(doc: Any, cap_text: int) -> g.Run:
 def _run(d: dict[str, Any], cap_text: int) -> g.Run:
     passes = tuple(_pass(p, f"passes[{i}]") for i, p in enumerate(_list(d, "passes")))
     graph_doc = d.get("graph")
+    graph = None if graph_doc is None else _graph(graph_doc, "graph")
+    if d.get("graph_of_pass") is not None:
+        index = _int(d, "graph_of_pass")
+        if graph is not None or not 0 <= index < len(passes):
+            raise WireError("graph_of_pass: no such pass, or a graph as well")
+        graph = passes[index].graph
     return g.Run(
         ok=_bool(d, "ok"),
         stdout=_str(d, "stdout", cap_text),
@@ -179,7 +208,7 @@ def _run(d: dict[str, Any], cap_text: int) -> g.Run:
             _name(k, "tensors"): _tensor(v, f"tensors[{k!r}]")
             for k, v in _obj(d.get("tensors"), "tensors").items()
         },
-        graph=None if graph_doc is None else _graph(graph_doc, "graph"),
+        graph=graph,
         passes=passes,
         notes=tuple(_text(n, "notes") for n in _list(d, "notes")),
         error=None if d.get("error") is None else error_from(d["error"]),
@@ -221,7 +250,10 @@ def _graph(doc: Any, where: str) -> g.Graph:
     ids = {n.id for n in nodes}
     if len(ids) != len(nodes):
         raise WireError(f"{where}: repeated node ids")
-    edges = tuple(_edge(e, f"{where}.edges", ids) for e in _list(d, "edges"))
+    if isinstance(d.get("edges"), _Ref):
+        edges = _edges_from_rows(d["edges"], nodes, where)
+    else:
+        edges = tuple(_edge(e, f"{where}.edges", ids) for e in _list(d, "edges"))
     output = _opt_str(d, "output", 20)
     if output is not None and output not in ids:
         raise WireError(f"{where}.output: no such node {output!r}")
@@ -261,6 +293,27 @@ def _saved(doc: Any, where: str) -> g.Saved:
         shape=None if d.get("shape") is None else _shape(d.get("shape"), where),
         value=_value(d.get("value"), where, strings=True),
         text=_str(d, "text", MAX_TEXT),
+    )
+
+
+def _edges_from_rows(ref: _Ref, nodes: tuple[g.Node, ...], where: str) -> tuple[g.Edge, ...]:
+    """Edges from an int array of (src, dst, kind, slot) rows, checked column by column."""
+    arrays = _ARRAYS.get(None)
+    if arrays is None or arrays.code(ref, where) != "q":
+        raise WireError(f"{where}.edges: not an array of integers")
+    rows = arrays.get(ref, where, listed=False)
+    if any(len(r) != 4 for r in rows):
+        raise WireError(f"{where}.edges: not rows of four integers")
+    if rows:
+        src, dst, kind, slot = zip(*rows, strict=True)
+        if min(src + dst) < 0 or max(src + dst) >= len(nodes):
+            raise WireError(f"{where}.edges: an edge to a node that does not exist")
+        if min(kind) < 0 or max(kind) >= len(_EDGE_KIND_LIST) or min(slot) < -1:
+            raise WireError(f"{where}.edges: an unknown edge kind or slot")
+    ids = [n.id for n in nodes]
+    return tuple(
+        g.Edge(ids[s], ids[d], _EDGE_KIND_LIST[k], None if slot < 0 else slot)
+        for s, d, k, slot in rows
     )
 
 
@@ -415,6 +468,11 @@ class _Arrays:
     def __init__(self, docs: list[Any]) -> None:
         self.docs = docs
         self.decoded: dict[tuple[int, bool], Any] = {}
+
+    def code(self, ref: _Ref, where: str) -> Any:
+        """The entry's type code (checked by get())."""
+        self.get(ref, where, listed=False)
+        return self.docs[ref.index]["type"]
 
     def get(self, ref: _Ref, where: str, listed: bool) -> Any:
         key = (ref.index, listed)
