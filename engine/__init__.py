@@ -6,7 +6,7 @@ Imports torch only (never streamlit or graphviz), and hands out plain frozen dat
 from .errors import ErrorInfo, LimitExceeded, ProgramError
 from .graph import Edge, Graph, Iteration, Node, Pass, Run, Saved, Step, TensorReport
 from .limits import Limits
-from .run import numeric_check, run
+from .run import numeric_check, observe, run
 from .sandbox import Layer, SandboxStatus
 from .symbolic import Symbolic, symbolic_derivative
 from .trace import trace
@@ -29,6 +29,7 @@ __all__ = [
     "Symbolic",
     "TensorReport",
     "numeric_check",
+    "observe",
     "run",
     "sandbox_status",
     "symbolic_derivative",
