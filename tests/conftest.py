@@ -44,6 +44,17 @@ def require(condition: bool, what: str) -> None:
         pytest.fail(f"missing dependency: {what} (run `make test`, which installs it)")
 
 
+def backward_nodes(output) -> int:
+    """How many nodes torch's engine runs in output.backward(): every grad_fn reachable."""
+    seen, stack = set(), [output.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is not None and fn not in seen:
+            seen.add(fn)
+            stack.extend(nxt for nxt, _ in fn.next_functions)
+    return len(seen)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
