@@ -339,7 +339,11 @@ def observe(
                 if passes
                 else trace(tensor, named, output_label=name, max_nodes=limits.graph_nodes)
             )
-            tensors = {n: report(t, None, limits.report_elements) for n, t in named.items()}
+            # A notebook's namespace holds every tensor it made: report the graph's alone.
+            drawn = {node.name for node in graph.nodes}
+            tensors = {
+                n: report(t, None, limits.report_elements) for n, t in named.items() if n in drawn
+            }
     except ProgramError as exc:
         return g.Run(ok=False, error=exc.info())
     if passes:
