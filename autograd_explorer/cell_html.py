@@ -8,6 +8,7 @@ viewer), the still picture of the finished pass stays in the player's place.
 
 from __future__ import annotations
 
+import base64
 import html
 import json
 import secrets
@@ -17,7 +18,7 @@ from typing import Any
 from engine import graph as g
 from engine.values import fmt_shape, fmt_value
 from graphviz_utils import DrawOptions, export, player_data
-from graphviz_utils.export import inline_svg, player_assets
+from graphviz_utils.export import player_assets
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,7 @@ def cell_output(run: g.Run, options: DrawOptions, step: int | None = None) -> Ce
     data = player_data(target, options, start=step)
     steps = len(target.steps) if isinstance(target, g.Pass) else 0
     still = export(target, "svg", step=steps - 1 if steps else None, options=options)
-    return CellOutput(
-        _page(data, inline_svg(still.decode()), notes, rows), _text(target, notes, rows)
-    )
+    return CellOutput(_page(data, still.decode(), notes, rows), _text(target, notes, rows))
 
 
 def grad_rows(run: g.Run, graph: g.Graph) -> list[GradRow]:
@@ -95,8 +94,13 @@ def _page(data: dict | None, still: str | None, notes: list[str], rows: list[Gra
     js, css = player_assets()
     parts.append(f"<style>{css}{NOTEBOOK_CSS}</style>")
     if data is not None:
-        # The still picture holds the player's place until the script replaces it.
-        parts.append(f'<div class="agx-nb-still" data-role="still">{still}</div>')
+        # The still picture holds the player's place until the script replaces it. An <img>
+        # of a data: URI, because JupyterLab's sanitizer (an untrusted notebook) drops inline
+        # <svg> to its bare text but keeps images.
+        source = "data:image/svg+xml;base64," + base64.b64encode(still.encode()).decode()
+        parts.append(
+            f'<img class="agx-nb-still" data-role="still" alt="{STILL_ALT}" src="{source}">'
+        )
         parts.append('<div class="agx-nb-mount" data-role="mount"></div>')
         payload = json.dumps({**data, "focus": False}).replace("</", "<\\/")
         parts.append(f'<script type="application/json" data-role="player-data">{payload}</script>')
@@ -135,6 +139,8 @@ def _value(value: Any) -> str:
     return "None" if value is None else html.escape(fmt_value(value))
 
 
+STILL_ALT = "The graph autograd recorded, with every gradient of the finished backward pass"
+
 # Runs where the fragment is inserted: the script tag's own box (document.currentScript),
 # or the box by id where a notebook front end re-creates the script elsewhere.
 MOUNT_JS = """(function () {
@@ -153,7 +159,7 @@ MOUNT_JS = """(function () {
 # Neutral colours: the notebook's own theme (light or dark) shows through.
 NOTEBOOK_CSS = """
 .agx-nb { margin: 4px 0; max-width: 100%; font-family: system-ui, "DejaVu Sans", sans-serif; }
-.agx-nb .agx-nb-still svg { max-width: 100%; height: auto; }
+.agx-nb .agx-nb-still { display: block; max-width: 100%; height: auto; }
 .agx-nb .agx-nb-notes { margin: 6px 0 0; padding-left: 1.4em; font-size: 13px; opacity: 0.8; }
 .agx-nb table.agx-nb-grads { border-collapse: collapse; margin: 8px 0 0; font-size: 14px; }
 .agx-nb table.agx-nb-grads th,

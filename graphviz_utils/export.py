@@ -199,7 +199,7 @@ def player_data_of(sc: Scene, start: int | None = None) -> dict:
     # layout is made from, so dot draws it in the same run (no second Graphviz process).
     svg = layout_svg(sc.base_source(), sc.options.layout_seconds)
     return {
-        "svg": inline_svg(svg.decode()),
+        "svg": _inline_svg(svg.decode()),
         "frames": [_frame_json(f) for f in sc.frames],
         "forward": [_frame_json(f) for f in sc.forward],  # played first; [] when off
         "captions": [f.caption for f in sc.frames],
@@ -224,7 +224,7 @@ def _frame_json(f: Frame) -> dict:
     }
 
 
-def inline_svg(svg: str) -> str:
+def _inline_svg(svg: str) -> str:
     """The <svg> element alone: no XML prolog, doctype or comments, ready for innerHTML."""
     svg = svg[svg.index("<svg") :]
     return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
