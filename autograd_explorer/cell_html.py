@@ -59,6 +59,8 @@ def cell_output(run: g.Run, options: DrawOptions, step: int | None = None) -> Ce
     rows = grad_rows(run, graph)
     data = player_data(target, options, start=step)
     steps = len(target.steps) if isinstance(target, g.Pass) else 0
+    if not steps and not data["forward"]:
+        data["caption"] = "never"  # nothing to explain step by step: the notes below say why
     still = export(target, "svg", step=steps - 1 if steps else None, options=options)
     return CellOutput(_page(data, still.decode(), notes, rows), _text(target, notes, rows))
 

@@ -202,6 +202,8 @@ def _observed(execution, source, limits, inputs, numeric, forward, recorder, not
         with unobserved():
             graph = trace(output[1], names, output_label=output[0],
                           max_nodes=limits.graph_nodes, recorder=forward)  # fmt: skip
+        if not output[1].requires_grad:  # the note _own_backward wrote says why, in full
+            graph = replace(graph, notes=())
     if graph is not None:
         notes.extend(graph.notes)
     if numeric and error is None and recorder.count == 1:
@@ -349,6 +351,8 @@ def observe(
     if passes:
         given = _pass_grads(passes[-1])
         tensors = {n: replace(t, pass_grad=given.get(n)) for n, t in tensors.items()}
+    if not tensor.requires_grad:  # the note above says why, in full
+        graph = replace(graph, notes=())
     return g.Run(ok=True, tensors=tensors, graph=graph, passes=passes,
                  notes=(*notes, *graph.notes))  # fmt: skip
 
