@@ -6,6 +6,8 @@ import sys
 from collections.abc import Mapping
 from typing import Any
 
+import torch
+
 import engine
 from graphviz_utils import DrawOptions
 
@@ -30,6 +32,8 @@ def show(
     ("TB" or "LR"), forward (play the forward pass first), collapse (draw the middle of a
     big graph as one node) and step (where the player starts; -1 before backward).
     """
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"show() needs a torch.Tensor, not {type(tensor).__name__}")
     if names is None:
         names = caller_names(sys._getframe(1))
     output = tensor_output(

@@ -73,7 +73,8 @@ def built(tmp_path_factory):
     sh(*pip, str(wheel), cwd=work)
     outside = work / "outside"
     outside.mkdir()
-    return {"wheel": wheel, "venv": venv, "clone": clone, "outside": outside}
+    yield {"wheel": wheel, "venv": venv, "clone": clone, "outside": outside}
+    shutil.rmtree(venv, ignore_errors=True)  # a gigabyte, mostly torch
 
 
 def explorer(built, *args: str, **kwargs) -> subprocess.CompletedProcess:
