@@ -22,6 +22,15 @@ def lesson_output(options: DrawOptions | None = None, step: int | None = None):
     return cell_output(engine.run(LESSON, trusted=True), options or DrawOptions(), step)
 
 
+def lesson_in_torch() -> tuple[torch.Tensor, int]:
+    """The lesson in plain torch: x after y.sum().backward(), and how many nodes torch ran."""
+    x = torch.tensor([2.0, 3.0], requires_grad=True)
+    loss = (x**2 + 3 * x).sum()
+    steps = backward_nodes(loss)
+    loss.backward()
+    return x, steps
+
+
 def data_of(html: str) -> dict:
     return json.loads(PLAYER_DATA.search(html).group(1).replace("<\\/", "</"))
 
@@ -37,10 +46,7 @@ def test_fragment_loads_nothing_from_the_network():
 def test_fragment_inlines_the_player_and_its_data():
     """player.js and player.css are inside, with the pass's frames as JSON."""
     html = lesson_output().html
-    x = torch.tensor([2.0, 3.0], requires_grad=True)
-    loss = (x**2 + 3 * x).sum()
-    steps = backward_nodes(loss)
-    loss.backward()
+    x, steps = lesson_in_torch()
     assert "function mountPlayer(" in html and ".agx-player" in html
     data = data_of(html)
     assert data["steps"] == len(data["frames"]) - 1 == steps
@@ -61,8 +67,7 @@ def test_still_picture_holds_the_place_without_javascript():
 def test_grad_table_shows_python_grad_and_the_explorers_pass():
     """No backward in the program: .grad is None, the explorer's pass column has torch's."""
     html = lesson_output().html
-    x = torch.tensor([2.0, 3.0], requires_grad=True)
-    (x**2 + 3 * x).sum().backward()
+    x, _ = lesson_in_torch()
     table = html[html.index('data-role="grads"') :]
     assert "<th>in the explorer's pass</th>" in table
     assert f"<td><code>None</code></td><td><code>{fmt_value(x.grad.tolist())}</code>" in table
@@ -84,10 +89,7 @@ def test_each_output_mounts_its_own_box():
 def test_plain_text_form_lists_grads_and_notes():
     """A terminal IPython gets text: the pass, each leaf's .grad, the notes."""
     text = lesson_output().text
-    x = torch.tensor([2.0, 3.0], requires_grad=True)
-    loss = (x**2 + 3 * x).sum()
-    steps = backward_nodes(loss)
-    loss.backward()
+    x, steps = lesson_in_torch()
     assert text.splitlines()[0].startswith(
         f"autograd explorer: backward from y.sum(), {steps} steps"
     )

@@ -19,7 +19,7 @@ import torch
 from engine.values import fmt_value
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import ARTIFACTS, free_port, require
+from conftest import ARTIFACTS, free_port, require, stop
 from lesson_reference import cells_reference
 
 pytestmark = pytest.mark.browser
@@ -121,12 +121,7 @@ def jupyterlab(root: Path):
         try:
             proc.wait(timeout=30)
         except subprocess.TimeoutExpired:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
         log.close()
 
 

@@ -14,7 +14,7 @@ import torch
 from engine.values import fmt_value
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from conftest import ARTIFACTS, backward_nodes, require
+from conftest import ARTIFACTS, backward_nodes, require_modules
 from lesson_reference import cells_reference, lesson_cells
 
 LESSON = Path(__file__).resolve().parent / "data" / "autograd-lesson.txt"  # copy of shared/seeds
@@ -44,11 +44,7 @@ def notebook_cells() -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def executed(tmp_path_factory):
     """The notebook after nbclient ran it in a fresh ipykernel, and CPython's own outputs."""
-    try:
-        import nbformat
-        from nbclient import NotebookClient
-    except ImportError:
-        require(False, "nbclient and nbformat (the test extra)")
+    nbformat, nbclient = require_modules("nbformat", "nbclient", what="the test extra")
     folder = tmp_path_factory.mktemp("notebook")
     cells = notebook_cells()
     nb = nbformat.v4.new_notebook()
@@ -56,7 +52,7 @@ def executed(tmp_path_factory):
         nb.cells.append(
             nbformat.v4.new_code_cell(f"%%autograd\n{source}" if kind == "magic" else source)
         )
-    NotebookClient(
+    nbclient.NotebookClient(
         nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(folder)}}
     ).execute()
     nbformat.write(nb, folder / "lesson.ipynb")
@@ -162,12 +158,9 @@ def test_leaf_grad_table_shows_each_leafs_grad(executed):
 def test_exported_html_plays_offline_in_chromium(executed, browser):
     """nbconvert's HTML export of the notebook: Chromium plays a player to its last step,
     with every request off the page blocked."""
-    try:
-        from nbconvert import HTMLExporter
-    except ImportError:
-        require(False, "nbconvert (the test extra)")
+    (nbconvert,) = require_modules("nbconvert", what="the test extra")
     nb, _, folder = executed
-    body, _ = HTMLExporter(template_name="lab").from_notebook_node(nb)
+    body, _ = nbconvert.HTMLExporter(template_name="lab").from_notebook_node(nb)
     page_path = folder / "lesson.html"
     page_path.write_text(body, encoding="utf-8")
     steps = player_data(nb.cells[6])["steps"]

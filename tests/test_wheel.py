@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, free_port, require, wait_healthy, wait_script_done
+from conftest import ROOT, free_port, require_modules, wait_healthy, wait_script_done
 from lesson_reference import reference
 
 LESSON = ROOT / "tests" / "data" / "lessons" / "01_reference_lesson.py"
@@ -58,10 +58,7 @@ def clean_env(venv: Path) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The sdist and wheel PyPA's build makes from a clone's files, and a venv with the wheel."""
-    try:
-        import build  # noqa: F401 - only its presence is checked here
-    except ImportError:
-        require(False, "build (the test extra)")
+    require_modules("build", what="the test extra")
     work = tmp_path_factory.mktemp("wheel")
     clone = clone_files(work / "clone")
     sh(sys.executable, "-m", "build", "--outdir", str(work / "dist"), str(clone), cwd=work)
