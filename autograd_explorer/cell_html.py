@@ -54,7 +54,7 @@ def cell_output(run: g.Run, options: DrawOptions, step: int | None = None) -> Ce
         )
     if target is None:
         notes.append("nothing to draw: no tensor here needs a gradient")
-        return CellOutput(_page(None, None, notes, []), "\n".join(f"note: {n}" for n in notes))
+        return CellOutput(_page(None, notes, []), "\n".join(f"note: {n}" for n in notes))
     graph = target.graph if isinstance(target, g.Pass) else target
     rows = grad_rows(run, graph)
     data = player_data(target, options, start=step)
@@ -62,7 +62,7 @@ def cell_output(run: g.Run, options: DrawOptions, step: int | None = None) -> Ce
     if not steps and not data["forward"]:
         data["caption"] = "never"  # nothing to explain step by step: the notes below say why
     still = export(target, "svg", step=steps - 1 if steps else None, options=options)
-    return CellOutput(_page(data, still.decode(), notes, rows), _text(target, notes, rows))
+    return CellOutput(_page((data, still), notes, rows), _text(target, notes, rows))
 
 
 def grad_rows(run: g.Run, graph: g.Graph) -> list[GradRow]:
@@ -90,16 +90,18 @@ def _text(target: g.Pass | g.Graph, notes: list[str], rows: list[GradRow]) -> st
     return "\n".join(lines + [f"note: {n}" for n in notes])
 
 
-def _page(data: dict | None, still: str | None, notes: list[str], rows: list[GradRow]) -> str:
+def _page(player: tuple[dict, bytes] | None, notes: list[str], rows: list[GradRow]) -> str:
+    """The fragment; `player` is the player's data and the still SVG (None: notes alone)."""
     box = "agx-" + secrets.token_hex(6)  # unique on the page: every output mounts its own
     parts = [f'<div class="agx-nb" id="{box}">']
     js, css = player_assets()
     parts.append(f"<style>{css}{NOTEBOOK_CSS}</style>")
-    if data is not None:
+    if player is not None:
+        data, still = player
         # The still picture holds the player's place until the script replaces it. An <img>
         # of a data: URI, because JupyterLab's sanitizer (an untrusted notebook) drops inline
         # <svg> to its bare text but keeps images.
-        source = "data:image/svg+xml;base64," + base64.b64encode(still.encode()).decode()
+        source = "data:image/svg+xml;base64," + base64.b64encode(still).decode()
         parts.append(
             f'<img class="agx-nb-still" data-role="still" alt="{STILL_ALT}" src="{source}">'
         )
