@@ -17,6 +17,7 @@ COPY pyproject.toml README.md ./
 COPY engine engine
 COPY graphviz_utils graphviz_utils
 COPY app_ui app_ui
+COPY autograd_explorer autograd_explorer
 COPY app.py ./
 COPY .streamlit .streamlit
 RUN pip install --no-cache-dir -e . \

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import json
-from pathlib import Path
 
 import streamlit as st
 
-ASSETS = Path(__file__).resolve().parent.parent / "graphviz_utils"
+from graphviz_utils.export import PlayerMissing, player_assets
 
 # Streamlit calls the default export again whenever `data` changes (and on some reruns): the
 # player is mounted once per graph key and left alone otherwise, so a rerun caused by the
@@ -58,15 +57,16 @@ HOST_CSS = """
 
 
 def _player_component():
-    """Register the component once per process; None while graphviz_utils has no player.js."""
-    js, css = ASSETS / "player.js", ASSETS / "player.css"
-    if not js.exists():
+    """Register the component once per process; None when graphviz_utils has no player.js."""
+    try:
+        js, css = player_assets()
+    except PlayerMissing:
         return None
     return st.components.v2.component(
         "autograd_explorer.player",
         html=HOST_HTML,
-        css=(css.read_text() if css.exists() else "") + HOST_CSS,
-        js=js.read_text() + "\n" + GLUE_JS,
+        css=css + HOST_CSS,
+        js=js + "\n" + GLUE_JS,
     )
 
 

@@ -7,7 +7,7 @@ from .errors import ErrorInfo, LimitExceeded, ProgramError
 from .explain import explained
 from .graph import Edge, Graph, Iteration, Node, Pass, Run, Saved, Step, TensorReport
 from .limits import Limits
-from .run import numeric_check, run
+from .run import numeric_check, observe, run
 from .sandbox import Layer, SandboxStatus
 from .symbolic import Symbolic, symbolic_derivative
 from .trace import trace
@@ -31,6 +31,7 @@ __all__ = [
     "TensorReport",
     "explained",
     "numeric_check",
+    "observe",
     "run",
     "sandbox_status",
     "symbolic_derivative",

@@ -132,12 +132,13 @@ def execute(
     backward: called for every Tensor.backward / torch.autograd.backward the program makes,
     as backward(tensor, gradient, retain_graph, create_graph, label=..., names=...).
     inputs: values for the free names of a math-style program (the variables table).
-    namespace: run in this dict (a notebook's own); a fresh `__main__` one by default.
+    namespace: run in this dict (a notebook's own); a fresh `__main__` one by default. A
+    namespace that already holds torch makes the program plain Python (no math style).
     """
     if not isinstance(source, str):
         source = bytes(source).decode("utf-8", "replace")
     try:
-        prepared = prepare(source, limits.program_chars, MATH_NAMES)
+        prepared = prepare(source, limits.program_chars, MATH_NAMES, _holds_torch(namespace))
         code = compile_program(prepared)
     except ProgramError as problem:
         info = problem.info()
@@ -189,6 +190,15 @@ def execute(
         undeclared=prepared.free_names,
         math_style=prepared.math_style,
         warnings=tuple(dict.fromkeys(_first_line(w.message) for w in caught)),
+    )
+
+
+def _holds_torch(namespace: Mapping[str, Any] | None) -> bool:
+    """Whether a namespace imported torch already: its next cell is PyTorch code, even when
+    that cell imports nothing itself."""
+    return namespace is not None and any(
+        isinstance(value, types.ModuleType) and value.__name__.split(".")[0] == "torch"
+        for value in list(namespace.values())
     )
 
 

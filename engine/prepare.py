@@ -39,10 +39,14 @@ class Prepared:
     lines: tuple[str, ...]  # the person's own lines, with `·` as typed
 
 
-def prepare(source: str, program_chars: int, known: frozenset[str] = frozenset()) -> Prepared:
+def prepare(
+    source: str, program_chars: int, known: frozenset[str] = frozenset(), python: bool = False
+) -> Prepared:
     """Parse and rewrite `source`, or raise PythonSyntaxError / LimitExceeded naming the line.
 
     `known`: names the math style provides itself (sigmoid, param, ...), never free.
+    `python`: plain Python even without an import of torch (a notebook cell after the cell
+    that imported it).
     """
     if len(source) > program_chars:
         raise LimitExceeded(
@@ -58,7 +62,7 @@ def prepare(source: str, program_chars: int, known: frozenset[str] = frozenset()
         raise LimitExceeded("the program is nested too deeply to compile") from None
     except ValueError as error:  # a NUL byte in the text
         raise PythonSyntaxError(str(error).strip() or "invalid source text") from None
-    math_style = not _imports_torch(tree)
+    math_style = not python and not _imports_torch(tree)
     free: tuple[str, ...] = ()
     if math_style:
         tree = ast.fix_missing_locations(_Literals().visit(tree))

@@ -24,7 +24,7 @@ from .names import named_tensors
 from .numeric import numeric_grads
 from .record import BackwardRecorder
 from .rng import seed
-from .trace import trace
+from .trace import trace, trace_live
 from .values import shape_of
 
 # Torch keeps the RNG, grad mode and a few settings per process: trusted runs share this
@@ -41,14 +41,25 @@ def run(
     inputs: Mapping[str, Any] | None = None,
     numeric: bool = True,
     trusted: bool = False,
+    namespace: dict[str, Any] | None = None,
 ) -> g.Run:
     """Run a program. Never raises for a bad program.
 
     numeric=False skips the finite-difference check (numeric_grad stays None): the re-runs
     it needs cost more than the run itself, and a first picture should not wait for them.
     trusted=True runs it in this process instead of a locked worker child.
+    namespace (trusted only) runs it in that dict, a notebook's own, as a plain cell runs:
+    its variables stay there, the RNG is neither seeded nor put back, torch's settings stay
+    as the program leaves them, and there are no finite differences (they would run the
+    cell again, side effects and all).
     """
     limits = limits or Limits()
+    if namespace is not None:
+        if not trusted:
+            raise ValueError("run(namespace=...) runs in this process: it needs trusted=True")
+        with _TRUSTED_LOCK:
+            return run_here(source, limits, inputs=inputs, numeric=False, namespace=namespace,
+                            seed_rng=False)  # fmt: skip
     if not trusted:
         from .pool import worker_run
 
@@ -191,6 +202,8 @@ def _observed(execution, source, limits, inputs, numeric, forward, recorder, not
         with unobserved():
             graph = trace(output[1], names, output_label=output[0],
                           max_nodes=limits.graph_nodes, recorder=forward)  # fmt: skip
+        if not output[1].requires_grad:  # the note _own_backward wrote says why, in full
+            graph = replace(graph, notes=())
     if graph is not None:
         notes.extend(graph.notes)
     if numeric and error is None and recorder.count == 1:
@@ -239,21 +252,109 @@ def _own_backward(execution, names, recorder, notes) -> tuple[Any, ErrorInfo | N
             f"the program never called backward, so the explorer ran its own pass from {name}, "
             "the last tensor; the program's own .grad values are unchanged"
         )
-    kept = _grads(names.values())
     try:
-        recorder(tensor, retain_graph=True, label=label, names=names)
+        failed = _pass_keeping_grads(tensor, label, names, recorder)
     except ProgramError as exc:
         return (label, tensor), exc.info()
-    except RuntimeError as exc:
+    if failed is not None:
         # The program itself ran as Python runs it; only the explorer's extra pass could
         # not (its graph was freed by autograd.grad, or changed in place): say so, no error.
         notes[-1] = (
             f"the program never called backward, and the explorer could not run its own "
-            f"pass from {label}: {first_sentence(_one_line(exc))}"
+            f"pass from {label}: {failed}"
         )
+    return (label, tensor), None
+
+
+def _pass_keeping_grads(
+    tensor: torch.Tensor,
+    label: str,
+    names: Mapping[str, torch.Tensor],
+    recorder: BackwardRecorder,
+    fresh: bool = False,
+) -> str | None:
+    """The explorer's own recorded pass from `tensor` (retain_graph=True), with every .grad
+    put back as it was; returns why torch refused it, or None.
+
+    fresh: the leaves start the pass without a .grad, so it shows `tensor`'s gradient alone
+    rather than one added to an earlier backward's.
+    """
+    kept = _grads([*names.values(), tensor])
+    if fresh:
+        with unobserved():
+            leaves = list(trace_live(tensor, saved=False, cap=0).leaves.values())
+        kept += _grads(leaves)
+        with unobserved(), torch.no_grad():
+            for leaf in leaves:
+                leaf.grad = None
+    try:
+        recorder(tensor, retain_graph=True, label=label, names=names)
+    except RuntimeError as exc:
+        return first_sentence(_one_line(exc))
     finally:
         _restore_grads(kept, recorder)
-    return (label, tensor), None
+    return None
+
+
+SHOW_EARLIER = " Look at the tensor before backward(), or pass retain_graph=True to it."
+
+
+def observe(
+    tensor: torch.Tensor,
+    names: Mapping[str, Any] | None = None,
+    *,
+    label: str | None = None,
+    limits: Limits | None = None,
+) -> g.Run:
+    """The graph behind any tensor, from any torch code, with a backward pass recorded from
+    it (from its sum when it is not a scalar), every .grad left as it was: a notebook's show().
+
+    names: variable name -> value (a namespace: modules give `model.fc1.weight`). The pass
+    starts with no .grad on the leaves, so it shows this tensor's gradient alone.
+    """
+    if not isinstance(tensor, torch.Tensor):
+        raise TypeError(f"observe() needs a torch.Tensor, not {type(tensor).__name__}")
+    limits = limits or Limits()
+    named = named_tensors(names or {})
+    name = label or next((n for n, t in named.items() if t is tensor), "output")
+    notes: list[str] = []
+    recorder = BackwardRecorder(limits=limits)
+    target, target_label = tensor, name
+    try:
+        with _TRUSTED_LOCK, torch.enable_grad():
+            if not tensor.requires_grad:
+                notes.append(f"{name} does not depend on any tensor with requires_grad=True, "
+                             "so there is no gradient to compute")  # fmt: skip
+            else:
+                if tensor.numel() != 1:
+                    target, target_label = tensor.sum(), f"{name}.sum()"
+                    notes.append(f"{name} is not a scalar, so the explorer's backward pass ran "
+                                 f"on {target_label}")  # fmt: skip
+                failed = _pass_keeping_grads(target, target_label, named, recorder, fresh=True)
+                if failed is not None:
+                    hint = SHOW_EARLIER if "a second time" in failed else ""
+                    notes.append(f"the explorer could not run a backward pass from "
+                                 f"{target_label}: {failed}{hint}")  # fmt: skip
+            passes = recorder.passes
+            graph = (
+                passes[-1].graph
+                if passes
+                else trace(tensor, named, output_label=name, max_nodes=limits.graph_nodes)
+            )
+            # A notebook's namespace holds every tensor it made: report the graph's alone.
+            drawn = {node.name for node in graph.nodes}
+            tensors = {
+                n: report(t, None, limits.report_elements) for n, t in named.items() if n in drawn
+            }
+    except ProgramError as exc:
+        return g.Run(ok=False, error=exc.info())
+    if passes:
+        given = _pass_grads(passes[-1])
+        tensors = {n: replace(t, pass_grad=given.get(n)) for n, t in tensors.items()}
+    if not tensor.requires_grad:  # the note above says why, in full
+        graph = replace(graph, notes=())
+    return g.Run(ok=True, tensors=tensors, graph=graph, passes=passes,
+                 notes=(*notes, *graph.notes))  # fmt: skip
 
 
 def _pass_grads(done: g.Pass) -> dict[str, Any]:

@@ -16,12 +16,26 @@ from pathlib import Path
 from engine.explain import explained
 from engine.values import fmt_value
 
-from .export import FORMATS, export
+from .export import FORMATS, PlayerMissing, export
 from .layout import LayoutError
 from .options import DIRECTIONS, DrawOptions
 from .themes import THEMES
 
-ROOT = Path(__file__).resolve().parent.parent
+# The page's script: in the app_ui package, so an installed wheel has it beside this one.
+PAGE = Path(__file__).resolve().parent.parent / "app_ui" / "page.py"
+# .streamlit/config.toml's settings, given as flags because Streamlit reads that file from
+# the current folder only, and `autograd-explorer app` runs from anywhere (tests/test_cli.py
+# checks that the two agree).
+STREAMLIT_SETTINGS = {
+    "browser.gatherUsageStats": "false",
+    "server.headless": "true",
+    "server.runOnSave": "false",
+    "server.fileWatcherType": "none",
+    "runner.postScriptGC": "false",
+    "theme.base": "light",
+    "client.toolbarMode": "viewer",
+    "client.showErrorDetails": "none",
+}
 TRUSTED_HELP = "your own code: run it in this process, not in the locked worker"
 
 
@@ -192,7 +206,7 @@ def _render_command(args: argparse.Namespace) -> int:
     )
     try:
         export(target, args.output, step=args.step, dpi=args.dpi, options=options)
-    except (LayoutError, ValueError) as exc:
+    except (LayoutError, ValueError, PlayerMissing) as exc:
         raise Failed(str(exc)) from None
     except OSError as exc:
         raise Failed(f"cannot write {args.output}: {exc.strerror or exc}") from None
@@ -219,8 +233,11 @@ def _pick(result, number: int | None):
 def _app_command(args: argparse.Namespace) -> int:
     if not 1 <= args.port <= 65535:
         raise UsageError(f"port {args.port} is out of range: choose 1..65535")
-    cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-           "--server.headless", "true", "--server.port", str(args.port)]  # fmt: skip
+    if not PAGE.is_file():
+        raise Failed(f"the app's page is missing: {PAGE} (reinstall autograd-explorer)")
+    flags = [part for key, value in STREAMLIT_SETTINGS.items() for part in (f"--{key}", value)]
+    cmd = [sys.executable, "-m", "streamlit", "run", str(PAGE), *flags, "--server.port",
+           str(args.port)]  # fmt: skip
     return subprocess.call(cmd)
 
 

@@ -230,10 +230,24 @@ def _inline_svg(svg: str) -> str:
     return re.sub(r"<!--.*?-->\n?", "", svg, flags=re.S)
 
 
+class PlayerMissing(RuntimeError):
+    """player.js or player.css is not installed beside this module (a broken install)."""
+
+
+def player_assets() -> tuple[str, str]:
+    """The player's JS and CSS, shipped beside this module as package data."""
+    try:
+        return (HERE / "player.js").read_text(), (HERE / "player.css").read_text()
+    except OSError as exc:
+        raise PlayerMissing(
+            f"the player's {Path(exc.filename or 'player.js').name} is missing from {HERE} "
+            "(reinstall autograd-explorer)"
+        ) from None
+
+
 def html(data: dict) -> bytes:
     """A standalone page that plays the backward pass offline: our own JS and CSS inlined."""
-    js = (HERE / "player.js").read_text()
-    css = (HERE / "player.css").read_text()
+    js, css = player_assets()
     # One player on the page: focused at once, so → works without a click first.
     # No "</script>" inside the JSON.
     payload = json.dumps({**data, "focus": True}).replace("</", "<\\/")

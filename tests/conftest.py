@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import os
 import shutil
 import socket
@@ -38,10 +39,29 @@ def lesson():
     return run.passes[-1]
 
 
+def require_modules(*names: str, what: str) -> list:
+    """Import each module, or fail loudly: a missing one is never a silent skip."""
+    try:
+        return [importlib.import_module(name) for name in names]
+    except ImportError as exc:
+        pytest.fail(f"missing dependency: {exc.name} ({what}; `make test` installs it)")
+
+
 def require(condition: bool, what: str) -> None:
     """A missing dependency fails loudly; it is never a silent skip."""
     if not condition:
         pytest.fail(f"missing dependency: {what} (run `make test`, which installs it)")
+
+
+def backward_nodes(output) -> int:
+    """How many nodes torch's engine runs in output.backward(): every grad_fn reachable."""
+    seen, stack = set(), [output.grad_fn]
+    while stack:
+        fn = stack.pop()
+        if fn is not None and fn not in seen:
+            seen.add(fn)
+            stack.extend(nxt for nxt, _ in fn.next_functions)
+    return len(seen)
 
 
 def free_port() -> int:
@@ -84,12 +104,17 @@ def streamlit_process(script: Path, *, launch=("-m", "streamlit"), env=None, out
         wait_healthy(url, proc, timeout=120)
         yield url, proc
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
+
+
+def stop(proc: subprocess.Popen, timeout: float = 10.0) -> None:
+    """End a process this test started: SIGTERM, then SIGKILL if it lingers."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -143,6 +144,50 @@ def reference(path: str | os.PathLike, timeout: float = TIMEOUT) -> dict:
     report["program_cpu_seconds"] = max(report["cpu_seconds"] - report["import_cpu_seconds"], 0.0)
     report["stderr"] = proc.stderr
     return report
+
+
+# Notebook cells: each cell's code runs in one shared namespace, as a kernel runs them; a cell
+# whose last statement is an expression also gives its repr, as Jupyter's Out[] shows it.
+CELLS_DRIVER = r"""
+import ast, contextlib, io, json, sys
+
+import torch
+
+cells = json.loads(sys.stdin.read())
+namespace = {"__name__": "__main__"}
+results = []
+for source in cells:
+    tree = ast.parse(source)
+    last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None
+    buffer = io.StringIO()
+    with contextlib.redirect_stdout(buffer):
+        exec(compile(tree, "<cell>", "exec"), namespace)
+        if last is not None:
+            value = eval(compile(ast.Expression(last.value), "<cell>", "eval"), namespace)
+    results.append({"stdout": buffer.getvalue(), "repr": repr(value) if last else None})
+print(json.dumps(results))
+"""
+
+
+def lesson_cells(path: str | os.PathLike) -> list[str]:
+    """The code cells of a lesson notebook saved as text ("In [N]:", the code, two blank lines)."""
+    text = Path(path).read_text(encoding="utf-8")
+    return re.findall(r"^In \[\d+\]:\n(.*?)\n\n\n", text, flags=re.S | re.M)
+
+
+def cells_reference(cells: list[str], timeout: float = TIMEOUT) -> list[dict]:
+    """What a fresh CPython prints for each cell run in turn ({"stdout", "repr"} per cell)."""
+    proc = subprocess.run(
+        [sys.executable, "-c", CELLS_DRIVER],
+        input=json.dumps(cells),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=dict(os.environ, PYTHONIOENCODING="utf-8"),
+    )
+    if proc.returncode != 0:
+        raise ReferenceRunError(f"the cells driver exited with {proc.returncode}\n{proc.stderr}")
+    return json.loads(proc.stdout)
 
 
 def digest(report: dict) -> str:

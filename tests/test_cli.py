@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import importlib
 import json
+import os
+import signal
+import subprocess
+import sys
+import tomllib
 
 import pytest
 import torch
+from conftest import ROOT, free_port, wait_healthy
 
+from graphviz_utils import cli
 from graphviz_utils.cli import main
+
+# The module, not the function graphviz_utils re-exports under the same name.
+export_module = importlib.import_module("graphviz_utils.export")
 
 LESSON = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
 
@@ -108,3 +119,49 @@ def test_binary_garbage_never_tracebacks(tmp_path, capsys):
     junk.write_bytes(b"\xff\xfe\x00(((")
     assert main(["run", str(junk)]) in (1, 2)
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_app_passes_the_projects_streamlit_settings():
+    """`app` runs from any folder, so it passes .streamlit/config.toml's settings as flags."""
+    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())
+    wanted = {
+        f"{section}.{key}": str(value).lower() if isinstance(value, bool) else str(value)
+        for section, values in config.items()
+        for key, value in values.items()
+    }
+    assert wanted == cli.STREAMLIT_SETTINGS
+
+
+def test_app_serves_the_page_from_another_folder(tmp_path):
+    """`autograd-explorer app --port P`, started elsewhere, answers /_stcore/health."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "graphviz_utils.cli", "app", "--port", str(port)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,  # the CLI and its streamlit child: one group to stop
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", proc, timeout=120)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=30)
+
+
+def test_app_bad_port_exits_2(capsys):
+    """A port outside 1..65535 is bad usage."""
+    assert main(["app", "--port", "70000"]) == 2
+    assert capsys.readouterr().err == "error: port 70000 is out of range: choose 1..65535\n"
+
+
+def test_render_html_without_the_player_says_so(lesson_file, tmp_path, monkeypatch, capsys):
+    """A broken install without player.js fails with one line naming the missing file."""
+    monkeypatch.setattr(export_module, "HERE", tmp_path / "nowhere")
+    assert main(["render", str(lesson_file), "-o", str(tmp_path / "x.html")]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        f"error: the player's player.js is missing from {tmp_path / 'nowhere'} "
+        "(reinstall autograd-explorer)\n"
+    )

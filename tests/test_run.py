@@ -323,3 +323,103 @@ def test_numeric_false_skips_the_check_only():
     assert quick.tensors["w"].numeric_grad is None
     assert quick.tensors["w"].grad == full.tensors["w"].grad
     assert quick.passes == full.passes and quick.stdout == full.stdout
+
+
+# ----- a notebook's own namespace, and observe() ---------------------------------------
+
+
+def lesson_function():
+    """The lesson's y = x**2 + 3*x, as plain torch code in this process."""
+    x = torch.tensor([2.0, 3.0], requires_grad=True)
+    return x, x**2 + 3 * x
+
+
+def test_run_in_a_namespace_leaves_the_variables_there():
+    """namespace=: the cell's variables stay in the dict, as a plain cell leaves them."""
+    namespace: dict = {}
+    first = engine.run("import torch\nx = torch.tensor([2.0, 3.0], requires_grad=True)\n",
+                       trusted=True, namespace=namespace)  # fmt: skip
+    second = engine.run("y = x**2 + 3*x\ny.sum().backward()\n", trusted=True, namespace=namespace)
+    x, y = lesson_function()
+    y.sum().backward()
+    assert first.ok and second.ok, (first.error, second.error)
+    assert torch.equal(namespace["x"].grad, x.grad)
+    assert torch.equal(namespace["y"], y)
+
+
+def test_a_cell_after_import_torch_is_plain_python():
+    """A namespace holding torch makes a cell without an import plain Python: no math style."""
+    namespace: dict = {}
+    engine.run("import torch\n", trusted=True, namespace=namespace)
+    run = engine.run("v = [1.0, 2.0]\n", trusted=True, namespace=namespace)
+    assert run.ok and namespace["v"] == [1.0, 2.0]
+    assert "sigmoid" not in namespace and "param" not in namespace
+
+
+def test_run_in_a_namespace_does_not_reseed_the_rng():
+    """A plain cell draws the next random numbers; so does a cell run in its namespace."""
+    namespace: dict = {}
+    engine.run("import torch\n", trusted=True, namespace=namespace)
+    torch.manual_seed(123)
+    engine.run("r = torch.rand(3)\n", trusted=True, namespace=namespace)
+    torch.manual_seed(123)
+    assert torch.equal(namespace["r"], torch.rand(3))
+
+
+def test_namespace_needs_trusted():
+    """A namespace exists only in this process: without trusted=True it is refused."""
+    with pytest.raises(ValueError, match=r"run\(namespace=...\) runs in this process"):
+        engine.run("x = 1\n", namespace={})
+
+
+def test_observe_records_a_pass_without_changing_grad():
+    """observe(y): the pass from y.sum() gives torch's gradient; x.grad stays None."""
+    x, y = lesson_function()
+    run = engine.observe(y, {"x": x, "y": y})
+    expected_x, expected_y = lesson_function()
+    expected_y.sum().backward()
+    assert x.grad is None
+    assert run.ok and [p.output for p in run.passes] == ["y.sum()"]
+    assert run.tensors["x"].pass_grad == expected_x.grad.tolist()
+    assert "y is not a scalar, so the explorer's backward pass ran on y.sum()" in run.notes
+
+
+def test_observe_after_backward_shows_the_gradient_alone():
+    """With .grad already set, the pass starts fresh (no +=) and .grad is put back."""
+    x = torch.tensor([2.0, 3.0], requires_grad=True)
+    (x * x).sum().backward()
+    before = x.grad.clone()
+    y = x**2 + 3 * x
+    run = engine.observe(y, {"x": x, "y": y})
+    write = next(s for s in run.passes[-1].steps if s.leaf is not None)
+    expected_x, expected_y = lesson_function()
+    expected_y.sum().backward()
+    assert torch.equal(x.grad, before)
+    assert write.grad_before is None and list(write.grad_after) == expected_x.grad.tolist()
+
+
+def test_observe_a_freed_graph_keeps_the_picture_and_says_why():
+    """After backward() freed the graph, observe() gives the graph alone and a note."""
+    x, y = lesson_function()
+    y.sum().backward()
+    run = engine.observe(y, {"x": x, "y": y})
+    assert run.ok and not run.passes and run.graph is not None
+    assert {n.name for n in run.graph.nodes} >= {"x", "y"}
+    assert any("Look at the tensor before backward()" in note for note in run.notes)
+
+
+def test_observe_names_module_parameters():
+    """A module in names gives its parameters' names: model.weight, model.bias."""
+    torch.manual_seed(0)
+    model = torch.nn.Linear(2, 1)
+    loss = model(torch.tensor([1.0, 2.0])).sum()
+    run = engine.observe(loss, {"model": model, "loss": loss})
+    names = {n.name for n in run.graph.nodes if n.kind == g.LEAF}
+    assert names == {"model.weight", "model.bias"}
+    assert model.weight.grad is None
+
+
+def test_observe_refuses_what_is_not_a_tensor():
+    """observe() of a list says what it needs."""
+    with pytest.raises(TypeError, match=r"^observe\(\) needs a torch.Tensor, not list$"):
+        engine.observe([1.0])

@@ -1,0 +1,568 @@
+"""Autograd Explorer's page: type a model, see the graph autograd records, watch gradients flow.
+
+The page lives in the app_ui package so that the wheel ships it; app.py beside the package
+is the script `streamlit run app.py` runs, and `autograd-explorer app` runs this file itself.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import streamlit as st
+
+from app_ui import share
+from app_ui.presets import DEFAULT_PROGRAM, PRESETS
+from app_ui.scenarios import SCENARIOS, active_scenario
+
+# Our own ∂ (a bare "∂" is not an emoji: the browser fetched it as a URL on every rerun).
+FAVICON = Path(__file__).resolve().parent / "favicon.svg"
+EMPTY_HINT = (
+    "Nothing to draw yet. Type a model on the left, for example `y = w·x + b` with "
+    "`w = param([0.1, 0.2])`, or pick one of the examples above."
+)
+STOPPED_HINT = (
+    "No graph to show: the program stopped before autograd recorded one. "
+    "The message says where and why."
+)
+NO_TENSOR_HINT = (
+    "The program ran, but left no tensor to draw. A graph starts from a tensor: try "
+    "`x = param(2.0)` and then `y = x * x + 3 * x`."
+)
+OPTION_DEFAULTS = {  # session key -> default; DrawOptions field names follow "opt_"
+    "opt_fold_accumulate": False,
+    "opt_show_saved": False,
+    "opt_show_values": True,
+    "opt_show_constants": True,
+    "opt_direction": "TB",
+    "opt_theme": "light",
+    "opt_forward": False,
+    "opt_collapse": False,
+}
+PANELS = ("Tensors", "Check", "Plots", "Console")  # the tabs under the graph
+COLLAPSE_SUGGESTED = 150  # drawn nodes beyond which the app offers to collapse the middle
+PAGE_CSS = """
+<style>
+.block-container { padding-top: 3.2rem; padding-bottom: 1rem; }
+h1 { font-size: 2rem !important; padding: 0 !important; }
+.st-key-presets button { min-height: 0; padding: 0.15rem 0.7rem; }
+.st-key-presets button p { font-size: 0.88rem; }
+.st-key-program textarea { font-family: "DejaVu Sans Mono", ui-monospace, monospace;
+  font-size: 0.95rem; line-height: 1.45; }
+.st-key-step-card-stale { opacity: 0.5; }
+/* Long values wrap inside the card instead of pushing its table past the border. */
+[class*="st-key-step-card"] table { width: 100%; }
+[class*="st-key-step-card"] code { white-space: normal; overflow-wrap: anywhere; }
+/* ... but the chain rule keeps its rows and the alignment of its = signs. */
+[class*="st-key-step-card"] pre code { white-space: pre-wrap !important; font-size: 0.9rem; }
+[class*="st-key-step-card"] pre { padding: 0.6rem 0.7rem; }
+.st-key-scenarios button { min-height: 0; padding: 0.15rem 0.7rem; }
+.st-key-scenarios button p { font-size: 0.88rem; }
+.st-key-scenarios [data-testid="stCaptionContainer"] p { margin: 0.1rem 0.3rem 0 0; }
+</style>
+"""
+PRESENT_CSS = """
+<style>
+header[data-testid="stHeader"] { display: none; }
+.block-container { padding-top: 1rem; max-width: 100%; }
+[class*="st-key-step-card"] :is(p, li) { font-size: 1.3rem; }
+[class*="st-key-step-card"] :is(td, th, code) { font-size: 1.1rem; }
+[class*="st-key-step-card"] pre code { font-size: 1.15rem !important; }
+.st-key-guidance p { font-size: 1.2rem; }
+</style>
+"""
+
+
+def load_preset(name: str) -> None:
+    """One click: the example's text replaces the program, and the player starts over."""
+    st.session_state.program = PRESETS[name]
+    st.session_state.pass_number = 1
+    st.session_state.step = -1
+
+
+def load_scenario(name: str) -> None:
+    """A pitfall on purpose: its program replaces the editor's, and the player starts over."""
+    st.session_state.program = SCENARIOS[name].program
+    st.session_state.pass_number = 1
+    st.session_state.step = -1
+
+
+def url_state_ui() -> None:
+    """Once per session: the view a share link describes becomes the session's state."""
+    if "url_loaded" in st.session_state:
+        return
+    st.session_state.url_loaded = True
+    view = share.params_to_view(st.query_params.to_dict())
+    st.session_state.program = view.program if view.program is not None else DEFAULT_PROGRAM
+    st.session_state.pass_number = view.pass_number
+    st.session_state.step = view.step if view.step is not None else -1
+    st.session_state.present = view.present
+    if view.theme:
+        st.session_state.opt_theme = view.theme
+    for key, default in OPTION_DEFAULTS.items():
+        st.session_state.setdefault(key, default)
+
+
+def keep_state_ui() -> None:
+    """Streamlit forgets the value of a widget that was not drawn on the last run (the editor
+    in presentation mode, the pass picker of a one-pass program, the options while their menu
+    is closed): assigning each value to itself keeps it. Every run of the workspace does it.
+    """
+    for key in ("program", "pass_number", "step", *OPTION_DEFAULTS):
+        if key in st.session_state:
+            st.session_state[key] = st.session_state[key]
+
+
+def header_ui() -> None:
+    """Title, one line on what this is, and the presentation-mode switch."""
+    left, right = st.columns([5, 1], vertical_alignment="bottom")
+    with left:
+        st.title("Autograd Explorer")
+        st.caption(
+            "The graph PyTorch autograd records for your program, and the gradients "
+            "flowing back through it, step by step, in the order the engine runs them."
+        )
+    right.toggle("Presentation mode", key="present", help="Hide the editor; big graph, slide theme")
+
+
+def presets_ui() -> None:
+    """The examples, one button each: the lesson's three first, then a course's next steps."""
+    with st.container(horizontal=True, gap="small", key="presets"):
+        for i, name in enumerate(PRESETS):
+            st.button(name, key=f"preset-{i}", on_click=load_preset, args=(name,))
+    with st.container(horizontal=True, gap="small", key="scenarios"):
+        st.caption("Pitfalls:", width="content")
+        for i, (name, scenario) in enumerate(SCENARIOS.items()):
+            st.button(name, key=f"scenario-{i}", on_click=load_scenario, args=(name,),
+                      help=scenario.guidance)  # fmt: skip
+
+
+def editor_ui() -> str:
+    """The program editor; its text is the whole input of a run."""
+    st.session_state.setdefault("program", DEFAULT_PROGRAM)
+    return st.text_area(
+        "Program",
+        key="program",
+        height=300,
+        help="Math style (`param`, `·`, `sigmoid`) or PyTorch pasted from a notebook. "
+        "Ctrl+Enter runs it.",
+    )
+
+
+def variables_ui(names: tuple[str, ...], editable: bool = True):
+    """Names the program reads but never defines: a table of values that drives the run."""
+    if not names:
+        return ()
+    store = st.session_state.setdefault("variables", {})
+    for name in names:
+        store.setdefault(name, {"value": "2.0", "requires_grad": True})
+    if not editable:
+        return tuple((n, store[n]["value"], store[n]["requires_grad"]) for n in names)
+    rows = [{"name": n, **store[n]} for n in names]
+    st.markdown("**Variables** the program uses but does not define")
+    edited = st.data_editor(
+        rows,
+        key="variables-" + "-".join(names),
+        hide_index=True,
+        disabled=["name"],
+        column_config={
+            "name": st.column_config.TextColumn("name"),
+            "value": st.column_config.TextColumn("value", help="a number or a list: [1, 2]"),
+            "requires_grad": st.column_config.CheckboxColumn("requires_grad"),
+        },
+        width="stretch",
+    )
+    for row in edited:
+        store[row["name"]] = {
+            "value": str(row["value"]),
+            "requires_grad": bool(row["requires_grad"]),
+        }
+    return tuple((n, store[n]["value"], store[n]["requires_grad"]) for n in names)
+
+
+def execute_ui(source: str, editable: bool):
+    """Run the program (cached) with the variables table's values; returns (run, inputs)."""
+    from app_ui.compute import may_be_slow, run_program
+
+    # A spinner costs a thread and a message on every rerun; only a program that loops or
+    # makes big tensors can take long enough (up to the time limit) to need one.
+    with st.spinner("Running…") if may_be_slow(source) else contextlib.nullcontext():
+        run = run_program(source, ())
+        inputs = variables_ui(run.undeclared, editable)
+        if inputs:
+            run = run_program(source, inputs)
+    return run, inputs
+
+
+def status_ui(run, source: str) -> None:
+    """A clear message for a bad program, naming the line and quoting it."""
+    if run.error is None:
+        return
+    message = run.error.describe()
+    lines = source.splitlines()
+    line = run.error.line
+    if line is not None and 1 <= line <= len(lines) and lines[line - 1].strip():
+        message += f"\n\n`{line:>3} | {lines[line - 1].strip()}`"
+    st.error(message, icon=":material/error:")
+
+
+def guidance_ui(source: str) -> None:
+    """While a pitfall scenario is in the editor, unchanged: its one sentence of guidance."""
+    scenario = active_scenario(source)
+    if scenario is not None:
+        with st.container(key="guidance"):
+            st.info(scenario.guidance, icon=":material/school:")
+
+
+def option_items() -> tuple:
+    """The drawing options as hashable (field, value) pairs (presentation: slide, no legend)."""
+    items = {key.removeprefix("opt_"): st.session_state[key] for key in OPTION_DEFAULTS}
+    items["direction"] = items["direction"] or OPTION_DEFAULTS["opt_direction"]
+    if st.session_state.present:
+        # A projector needs every pixel for the graph: big type, and no legend under it.
+        items["theme"] = "slide"
+        items["legend"] = False
+    return tuple(sorted(items.items()))
+
+
+def lazy_menu(label: str, icon: str, key: str):
+    """A popover whose content is made only while it is open (opening it reruns the page)."""
+    return st.popover(label, icon=icon, key=key, on_change="rerun")
+
+
+def options_ui() -> None:
+    """The drawing options of graphviz_utils, in a popover so the graph keeps the room.
+
+    Like the other menus, its widgets are only made while it is open (a lazy popover): most
+    reruns never show them. keep_state_ui keeps their values while they are not drawn.
+    """
+    from graphviz_utils import THEMES
+
+    menu = lazy_menu("Graph options", ":material/tune:", "menu-options")
+    if not menu.open:
+        return
+    with menu:
+        st.toggle("Fold AccumulateGrad into its leaf", key="opt_fold_accumulate")
+        st.toggle("Show saved tensors", key="opt_show_saved")
+        st.toggle("Show values", key="opt_show_values")
+        st.toggle("Show constants", key="opt_show_constants")
+        st.toggle(
+            "Show the forward pass first",
+            key="opt_forward",
+            help="The player first shows values flowing from the inputs to the output, "
+            "then the gradients flowing back.",
+        )
+        st.toggle(
+            "Collapse the middle of big graphs",
+            key="opt_collapse",
+            help="Draw both ends whole and the middle as one node (a note says how many).",
+        )
+        st.segmented_control(
+            "Direction",
+            ["TB", "LR"],
+            key="opt_direction",
+            format_func=lambda d: {"TB": "top → bottom", "LR": "left → right"}.get(d, str(d)),
+            on_change=keep_a_direction,
+        )
+        present = st.session_state.present
+        st.selectbox(
+            "Theme",
+            list(THEMES),
+            key="opt_theme",
+            disabled=present,
+            help="Presentation mode draws with the slide theme." if present else None,
+        )
+
+
+def keep_a_direction() -> None:
+    """A segmented control can be clicked off; a graph still needs a direction."""
+    if st.session_state.opt_direction is None:
+        st.session_state.opt_direction = OPTION_DEFAULTS["opt_direction"]
+
+
+def pass_ui(run) -> int:
+    """Which backward() call to show, when the program made more than one."""
+    numbers = [p.number for p in run.passes]
+    if st.session_state.pass_number not in numbers:
+        st.session_state.pass_number = numbers[-1] if numbers else 1
+    if len(numbers) > 1:
+        labels = {p.number: f"backward #{p.number}: {p.output}" for p in run.passes}
+        st.selectbox(
+            "Backward pass", numbers, key="pass_number", format_func=lambda n: labels.get(n, str(n))
+        )
+    return st.session_state.pass_number
+
+
+def graph_ui(shown, stale: bool) -> tuple[int, bool]:
+    """The player for the pass on screen; returns the step it shows (-1: before) and if drawn."""
+    from app_ui.compute import drawable_pass, player_payload, run_program
+    from app_ui.player import PLAYER, show_player
+
+    source, inputs, number, items = shown
+    pass_ = drawable_pass(run_program(source, inputs), number)
+    if stale:
+        st.warning(
+            "Out of date: this is the graph of the last program that ran.",
+            icon=":material/history:",
+        )
+    # A small graph is laid out in milliseconds (dot stays running); a spinner costs a thread.
+    big = len(pass_.graph.nodes) > COLLAPSE_SUGGESTED
+    with st.spinner("Laying out the graph…") if big else contextlib.nullcontext():
+        payload = player_payload(source, inputs, number, items) if PLAYER else None
+    st.session_state.step = max(-1, min(st.session_state.step, len(pass_.steps) - 1))
+    collapse_hint_ui(pass_)
+    if payload and payload.error:
+        # Without a picture the step card still explains every step: a slider walks them.
+        st.warning(f"The graph could not be drawn: {payload.error}.", icon=":material/schema:")
+        if pass_.steps:
+            st.select_slider(
+                "Step",
+                range(-1, len(pass_.steps)),
+                key="step",
+                format_func=lambda i: "before backward" if i < 0 else f"step {i + 1}",
+            )
+        return st.session_state.step, False
+    step = show_player(payload, shown, st.session_state.step, stale=stale)
+    st.session_state.step = step
+    return step, True
+
+
+def collapse_hint_ui(pass_) -> None:
+    """On a big graph drawn whole, one line offers to collapse its middle."""
+    nodes = len(pass_.graph.nodes)
+    if st.session_state.opt_collapse or nodes <= COLLAPSE_SUGGESTED:
+        return
+    with st.container(horizontal=True, vertical_alignment="center", key="collapse-hint"):
+        st.caption(
+            f":material/info: {nodes:,} nodes: collapsing the middle keeps both ends readable.",
+            width="content",
+        )
+        st.button("Collapse", key="collapse-on", on_click=turn_collapse_on)
+
+
+def turn_collapse_on() -> None:
+    """The hint's button: the same as the Graph options toggle."""
+    st.session_state.opt_collapse = True
+
+
+def step_card_ui(pass_, step: int, stale: bool) -> None:
+    """Beside the graph: what the current step does, with numbers, and every leaf's .grad."""
+    from app_ui.card import step_markdown
+
+    with st.container(key="step-card-stale" if stale else "step-card", border=True):
+        st.markdown(step_markdown(pass_, step))
+
+
+def downloads_ui(menu, shown, step: int) -> None:
+    """SVG, PNG and PDF of the step on screen; GIF and the HTML player of the whole pass.
+
+    `shown` is None when no graph is drawn: the open menu then says so, and offers nothing
+    that would fail.
+    """
+    from app_ui.compute import drawable_pass, export_bytes, run_program
+    from graphviz_utils.export import GIF_MAX_FRAMES
+
+    if not menu.open:
+        return
+    if shown is None:
+        menu.caption("Nothing to download: no graph is drawn.")
+        return
+    source, inputs, number, items = shown
+    steps = len(drawable_pass(run_program(source, inputs), number).steps)
+    with menu:
+        for fmt, label, whole, mime in (
+            ("svg", "SVG of this step", False, "image/svg+xml"),
+            ("png", "PNG of this step", False, "image/png"),
+            ("pdf", "PDF of this step", False, "application/pdf"),
+            ("gif", "GIF of the whole pass", True, "image/gif"),
+            ("html", "HTML player (standalone)", True, "text/html"),
+        ):
+            at = -1 if whole else step
+
+            def make(fmt=fmt, at=at) -> bytes:
+                return export_bytes(source, inputs, number, items, fmt, at)
+
+            name = f"autograd-pass{number}" + ("" if whole else f"-step{step + 1}") + f".{fmt}"
+            too_long = fmt == "gif" and steps + 1 > GIF_MAX_FRAMES
+            st.download_button(
+                label,
+                make,
+                file_name=name,
+                mime=mime,
+                key=f"dl-{fmt}",
+                on_click="ignore",
+                disabled=too_long,
+                help=f"a GIF holds at most {GIF_MAX_FRAMES - 1} steps" if too_long else None,
+            )
+
+
+def share_ui(menu, params: dict[str, str]) -> None:
+    """A link that reproduces this view: program, pass, step, theme and mode."""
+    from urllib.parse import urlencode
+
+    if not menu.open:
+        return
+    base = (st.context.url or "").split("?")[0]
+    with menu:
+        st.caption("This link opens the same program at the same step.")
+        st.code(f"{base}?{urlencode(params)}", language=None, wrap_lines=True)
+
+
+def tensors_ui(run) -> None:
+    """Every named tensor as the program left it: value, shape, requires_grad, grad."""
+    from app_ui.tables import columns_of, markdown_table, tensor_rows
+
+    if not run.tensors:
+        st.caption("No named tensors yet.")
+        return
+    rows = tensor_rows(run)
+    st.markdown(markdown_table(rows, columns_of(rows)))
+
+
+def panels_ui(run, shown) -> None:
+    """Below the graph, in tabs so the graph and card stay the focus: tables, checks, plots.
+
+    Only the open tab runs (Streamlit's lazy tabs): the finite differences and the Plotly
+    figures cost more than the graph itself, and most reruns never look at them.
+    """
+    tensors, check, plots, console = st.tabs(
+        list(PANELS), key="panel", on_change="rerun", default=PANELS[0]
+    )
+    if tensors.open:
+        with tensors:
+            tensors_ui(run)
+    if check.open:
+        from app_ui.checks import checks_ui
+
+        with check:
+            checks_ui(run, shown)
+    if plots.open:
+        from app_ui.plots import plots_ui
+
+        with plots:
+            plots_ui(run, shown)
+    if console.open:
+        with console:
+            output_ui(run)
+
+
+def output_ui(run) -> None:
+    """The printed output as a console, then the engine's notes."""
+    st.code(run.stdout.rstrip("\n") or "(the program printed nothing)", language=None)
+    for note in run.notes:
+        st.caption(f":material/info: {note}")
+
+
+def graph_area_ui(run, source: str, inputs, card_col):
+    """Controls, the player and the step card; the URL follows the step shown.
+
+    Returns what the graph shows, (source, inputs, pass, options), or None when nothing
+    current is drawn (an empty program, or the last good graph shown as out of date).
+    """
+    from app_ui.compute import drawable_pass, run_program
+
+    with st.container(horizontal=True, gap="small"):
+        options_ui()
+        # Made here so they keep their places; filled below, once the step shown is known.
+        download_menu = lazy_menu("Download", ":material/download:", "menu-download")
+        share_menu = lazy_menu("Share", ":material/link:", "menu-share")
+        if st.session_state.present:
+            st.toggle("Presentation mode", key="present")
+    number = pass_ui(run)
+    items = option_items()
+    shown, stale = None, False
+    if drawable_pass(run, number) is not None:
+        shown = (source, inputs, number, items)
+        st.session_state.last_good = (source, inputs, number)
+    elif not run.ok and "last_good" in st.session_state and active_scenario(source) is None:
+        # Mid-edit, the last good graph stays in view; a scenario's error is the lesson itself.
+        shown, stale = (*st.session_state.last_good, items), True
+    step, drawn = -1, False
+    if shown is None:
+        hint = EMPTY_HINT if not source.strip() else NO_TENSOR_HINT if run.ok else STOPPED_HINT
+        st.info(hint, icon=":material/edit:")
+    else:
+        step, drawn = graph_ui(shown, stale)
+        with card_col:
+            step_card_ui(drawable_pass(run_program(shown[0], shown[1]), shown[2]), step, stale)
+    downloads_ui(download_menu, shown if drawn else None, step)
+    share_ui(share_menu, url_ui(source, number, step))
+    return None if stale else shown
+
+
+def url_ui(source: str, number: int, step: int) -> dict[str, str]:
+    """Keep the URL equal to the view, so copying it from the address bar shares it too."""
+    theme = st.session_state.opt_theme
+    view = share.View(
+        program=source,
+        pass_number=number,
+        step=step,
+        theme=None if theme == "light" else theme,
+        present=st.session_state.present,
+    )
+    params = share.view_to_params(view)
+    # Compared with what this session last sent as well as with the URL the browser
+    # reported: a rerun requested before the previous URL reached the browser reports the
+    # URL before it, which can match the view while the one on its way does not (the address
+    # bar stayed one step behind, seen in CI). The browser's URL still counts for the back
+    # button, which changes it without a message from us.
+    if st.session_state.get("url_sent") != params or st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+        st.session_state.url_sent = params
+    return params
+
+
+def main() -> None:
+    st.set_page_config(page_title="Autograd Explorer", page_icon=str(FAVICON), layout="wide")
+    from app_ui.compute import warm_workers
+
+    warm_workers()
+    url_state_ui()
+    present = st.session_state.present
+    st.session_state.present_drawn = present
+    st.html(PAGE_CSS + (PRESENT_CSS if present else ""))
+    if not present:
+        header_ui()
+        presets_ui()
+    workspace_ui()
+    footer_ui()
+
+
+def footer_ui() -> None:
+    """Where programs run, and which layers of the sandbox are active on this server."""
+    from app_ui.compute import sandbox_line
+
+    where = "Programs run as real Python in a locked worker"
+    st.caption(f":material/shield: {where} · {sandbox_line()}")
+
+
+@st.fragment
+def workspace_ui() -> None:
+    """Editor, graph, card and panels. A fragment: an edit, a step or an option reruns only
+    this, not the title and the examples above it, which no edit changes.
+    """
+    keep_state_ui()
+    present = st.session_state.present
+    if present != st.session_state.present_drawn:
+        st.rerun()  # the mode switch beside the graph changes the whole page
+    if present:
+        graph_col, card_col = st.columns([2, 1])
+        source = st.session_state.program
+        run, inputs = execute_ui(source, editable=False)
+        with card_col:
+            status_ui(run, source)
+            guidance_ui(source)
+    else:
+        edit_col, graph_col, card_col = st.columns([4, 6, 3])
+        with edit_col:
+            source = editor_ui()
+            run, inputs = execute_ui(source, editable=True)
+            status_ui(run, source)
+            guidance_ui(source)
+    with graph_col:
+        shown = graph_area_ui(run, source, inputs, card_col)
+    panels_ui(run, shown)
+
+
+if __name__ == "__main__":  # run as the script itself (autograd-explorer app)
+    main()
