@@ -92,11 +92,38 @@ def run_document(run: g.Run) -> dict[str, Any]:
     for tensor in out["tensors"].values():
         for key in ("value", "grad", "numeric_grad", "pass_grad"):
             tensor[key] = table.pack(tensor[key])
-    for i in out["history"]:
-        i["value"] = table.pack(i["value"])
-        i["leaves"] = {k: table.pack(v) for k, v in i["leaves"].items()}
+    columns = _history_columns(out["history"], table)
+    if columns is not None:
+        out["history"] = columns
+    else:
+        for i in out["history"]:
+            i["value"] = table.pack(i["value"])
+            i["leaves"] = {k: table.pack(v) for k, v in i["leaves"].items()}
     out["arrays"] = table.arrays
     return out
+
+
+def _history_columns(rows: list[dict[str, Any]], table: _Packer) -> dict[str, Any] | None:
+    """A loop's history as columns (numbers, outputs, losses, each leaf's values), one
+    array each, when every iteration has the same leaves and a plain-number value: the
+    rows of a 2,000-step loop were most of its answer's reading time. None otherwise."""
+    if len(rows) < 2 or not all(type(r["value"]) is float for r in rows):
+        return None
+    names = list(rows[0]["leaves"])
+    if any(list(r["leaves"]) != names for r in rows):
+        return None
+    outputs = sorted({r["output"] for r in rows})
+    which = {o: i for i, o in enumerate(outputs)}
+    doc: dict[str, Any] = {
+        "count": len(rows),
+        "numbers": table.pack([r["number"] for r in rows]),
+        "outputs": outputs,
+        "output_of": table.pack([which[r["output"]] for r in rows]),
+        "values": table.pack([r["value"] for r in rows]),
+        "leaves": {n: table.pack([r["leaves"][n] for r in rows]) for n in names},
+    }
+    packed = [doc["numbers"], doc["output_of"], doc["values"], *doc["leaves"].values()]
+    return doc if all(isinstance(p, dict) for p in packed) else None
 
 
 _EDGE_KIND_LIST = (g.GRAD, g.DATA, g.CUT_EDGE, g.LEAF_EDGE, g.OUT_EDGE)
@@ -213,7 +240,7 @@ def _run(d: dict[str, Any], cap_text: int) -> g.Run:
         notes=tuple(_text(n, "notes") for n in _list(d, "notes")),
         error=None if d.get("error") is None else error_from(d["error"]),
         undeclared=tuple(_name(n, "undeclared") for n in _list(d, "undeclared")),
-        history=tuple(_iteration(i, "history") for i in _list(d, "history")),
+        history=_history(d.get("history", [])),
     )
 
 
@@ -356,6 +383,50 @@ def _step(doc: Any, where: str, ids: set[str]) -> g.Step:
         grad_before=_value(d.get("grad_before"), where),
         grad_after=_value(d.get("grad_after"), where),
     )
+
+
+def _history(doc: Any) -> tuple[g.Iteration, ...]:
+    if isinstance(doc, list):
+        return tuple(_iteration(i, "history") for i in doc)
+    d = _obj(doc, "history")
+    count = _int(d, "count")
+    outputs = tuple(_text(o, "history.outputs") for o in _list(d, "outputs"))
+    leaves = _obj(d.get("leaves"), "history.leaves")
+    columns = {
+        key: _column(d.get(key), f"history.{key}", count) for key in ("numbers", "output_of")
+    }
+    values = _column(d.get("values"), "history.values", count)
+    leaf_columns = {
+        _name(k, "history.leaves"): _column(v, f"history.leaves[{k!r}]", count)
+        for k, v in leaves.items()
+    }
+    if not all(type(n) is int for n in columns["numbers"]):
+        raise WireError("history.numbers: not integers")
+    if any(type(o) is not int or not 0 <= o < len(outputs) for o in columns["output_of"]):
+        raise WireError("history.output_of: an output that is not listed")
+    if not all(type(v) is float for v in values):
+        raise WireError("history.values: not numbers")
+    return tuple(
+        g.Iteration(
+            number,
+            outputs[output],
+            value,
+            tuple((name, column[i]) for name, column in leaf_columns.items()),
+        )
+        for i, (number, output, value) in enumerate(
+            zip(columns["numbers"], columns["output_of"], values, strict=True)
+        )
+    )
+
+
+def _column(doc: Any, where: str, count: int) -> tuple[Any, ...]:
+    """One array of a columnar history: `count` rows (numbers or nested tuples)."""
+    if not isinstance(doc, _Ref):
+        raise WireError(f"{where}: not an array")
+    column = _value(doc, where)
+    if not isinstance(column, tuple) or len(column) != count:
+        raise WireError(f"{where}: not {count:,} rows")
+    return column
 
 
 def _iteration(doc: Any, where: str) -> g.Iteration:

@@ -124,3 +124,38 @@ def test_a_malformed_reference_is_refused_when_read(body):
     data = wire.HEADER.pack(wire.MAGIC, len(body)) + body
     with pytest.raises(wire.WireError):
         wire.unframe(data, CAP)
+
+
+def history_document(**change) -> dict:
+    """A run document whose history is columnar, from a real three-pass loop, changed."""
+    source = "import torch\nw = torch.tensor(1.0, requires_grad=True)\n" \
+             "for i in range(3):\n    (w * w).backward()\n"  # fmt: skip
+    doc = wire.run_document(engine.run(source, numeric=False, trusted=True))
+    assert isinstance(doc["history"], dict)
+    doc["history"].update(change)
+    return wire.unframe(wire.frame(doc), CAP)
+
+
+def test_a_columnar_history_comes_back_as_iterations():
+    back = wire.run_from_document(history_document(), 1000)
+    assert [(i.number, i.output) for i in back.history] == [
+        (1, "w * w"),
+        (2, "w * w"),
+        (3, "w * w"),
+    ]
+    assert [dict(i.leaves)["w"] for i in back.history] == [1.0, 1.0, 1.0]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"count": 4},
+        {"outputs": []},
+        {"values": [1.0, 2.0, 3.0]},
+        {"leaves": {"w": 3}},
+        {"numbers": None},
+    ],
+)
+def test_a_bad_columnar_history_is_a_wire_error(change):
+    with pytest.raises(wire.WireError):
+        wire.run_from_document(history_document(**change), 1000)
