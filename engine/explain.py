@@ -208,6 +208,13 @@ def expression(graph: g.Graph, node_id: str, depth: int = 3, *, named: bool = Tr
 
     named=False gives the formula of a node that has a name of its own (h = x × 3).
     """
+    key = ("expression", node_id, depth, named)
+    if key not in graph.memo:
+        graph.memo[key] = _expression(graph, node_id, depth, named)
+    return graph.memo[key]
+
+
+def _expression(graph: g.Graph, node_id: str, depth: int, named: bool) -> str:
     node = _tensor_behind(graph, node_id)
     if (node.is_tensor and named) or (node.name and named):
         return node.name or node.label

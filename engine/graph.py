@@ -80,6 +80,7 @@ class Graph:
     _into: dict[str, tuple[Edge, ...]] = field(init=False, repr=False, compare=False)
     _out_of: dict[str, tuple[Edge, ...]] = field(init=False, repr=False, compare=False)
     _leaf_of: dict[str, str] = field(init=False, repr=False, compare=False)
+    _memo: dict[Any, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         into: dict[str, list[Edge]] = {}
@@ -95,6 +96,13 @@ class Graph:
         object.__setattr__(self, "_into", {k: tuple(v) for k, v in into.items()})
         object.__setattr__(self, "_out_of", {k: tuple(v) for k, v in out_of.items()})
         object.__setattr__(self, "_leaf_of", leaf_of)
+        object.__setattr__(self, "_memo", {})
+
+    @property
+    def memo(self) -> dict[Any, Any]:
+        """A cache for what is derived from this (immutable) graph, such as the maths text
+        of a node: a 9,000-step pass asks for the same operands' text again and again."""
+        return self._memo
 
     def node(self, node_id: str) -> Node:
         try:

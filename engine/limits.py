@@ -16,7 +16,7 @@ class Limits:
     program_chars: int = 20_000
     seconds: float = 5.0  # wall clock, from the request to the answer; then a kill
     memory_mb: int = 1_000  # what the program may add to the worker's address space
-    graph_nodes: int = 5_000
+    graph_nodes: int = 20_000  # drawn collapsed beyond DrawOptions.max_nodes
     print_chars: int = 100_000
     report_elements: int = 10_000  # per tensor; beyond it, the shape and summary statistics
     report_mb: int = 64  # the worker's whole answer

@@ -453,8 +453,11 @@ class _isolated:
         torch.set_grad_enabled(self.grad_enabled)
         torch.set_default_dtype(self.dtype)
         vars(PRINT_OPTS).update(self.print_options)
-        torch.autograd.set_detect_anomaly(self.anomaly)
-        torch.use_deterministic_algorithms(self.deterministic)
+        if torch.is_anomaly_enabled() != self.anomaly:
+            torch.autograd.set_detect_anomaly(self.anomaly)
+        if torch.are_deterministic_algorithms_enabled() != self.deterministic:
+            # Only when changed: the call imports torch._inductor, 2.7 s on a cold start.
+            torch.use_deterministic_algorithms(self.deterministic)
         if torch.get_num_threads() != self.threads:
             torch.set_num_threads(self.threads)
         sys.setrecursionlimit(self.recursion)

@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
+import engine
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
 sys.path.insert(0, str(ROOT))  # app_ui lives beside app.py
@@ -82,11 +84,12 @@ def test_dot_timeout_says_so_and_recovers(at, monkeypatch):
 
 
 def test_graph_over_the_node_limit_says_so_and_recovers(at):
-    """A graph over 5,000 nodes: the limit's message with its number; then a normal program."""
-    big = "x = param(0.5)\ny = x\nfor i in range(3000):\n    y = y * 1.0001 + 0.001\n"
+    """A graph over the node limit: the limit's message with its number; then a normal one."""
+    limit = engine.Limits().graph_nodes
+    big = f"x = param(0.5)\ny = x\nfor i in range({limit // 2}):\n    y = y * 1.0001 + 0.001\n"
     at.text_area(key="program").input(big).run()
     assert not at.exception
-    assert "5,000" in messages(at)
+    assert f"{limit:,}" in messages(at)
     still_usable(at, "node-limit")
 
 

@@ -203,8 +203,9 @@ CORPUS = [
          "printed output is over the limit of 100 characters", 2,
          limits=engine.Limits(print_chars=100)),
     case("memory", "huge-graph", T + "x = torch.ones(1, requires_grad=True)\ny = x\n"
-         "for i in range(9000):\n    y = y * 1.0001\n", "LimitExceeded",
-         "the graph has more than 5,000 nodes (the graph_nodes limit)"),
+         f"for i in range({engine.Limits().graph_nodes + 10}):\n    y = y * 1.0001\n",
+         "LimitExceeded",
+         f"the graph has more than {engine.Limits().graph_nodes:,} nodes (the graph_nodes limit)"),
     case("memory", "program-over-20000-chars", "x = 1\n" * 4000, "LimitExceeded",
          "program of 24,000 characters is over the limit of 20,000"),
     case("memory", "nested-too-deeply-to-compile", "x = " + "-" * 19000 + "1\n",
