@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import weakref
 from dataclasses import replace
-from functools import partial
+from functools import lru_cache, partial
 
 from . import graph as g
 from .ops import SUPERSCRIPTS, base_name
@@ -103,7 +103,7 @@ def explain(step: g.Step, graph: g.Graph) -> str:
     operands = _operands(step, graph)
     # Operands are wrapped in parentheses so that "∂L/∂out · (a + b)" keeps its precedence.
     names = _slots({k: _wrap(expression(graph, o.id)) for k, o in operands.items()})
-    values = _slots({k: fmt_value(o.value) for k, o in operands.items()})
+    values = _slots({k: _value_text(graph, o) for k, o in operands.items()})
     count, result = _extras(node, operands)
     names.update(N=count, s=_unwrap_twice(f"softmax({names['a']})"))
     values.update(N=count, s=result or f"softmax({values['a']})")
@@ -237,11 +237,25 @@ def _expression(graph: g.Graph, node_id: str, depth: int, named: bool) -> str:
     return text if len(text) <= MAX_EXPRESSION else f"({node.label} output)"
 
 
+def _value_text(graph: g.Graph, node: g.Node) -> str:
+    key = ("value", node.id)
+    if key not in graph.memo:
+        graph.memo[key] = fmt_value(node.value)
+    return graph.memo[key]
+
+
 def _operand_edges(graph: g.Graph, node_id: str) -> list[g.Edge]:
     """An op's input edges in argument order: slots from autograd, constants in the gaps.
 
     X @ W with a constant X has W at slot 1 and X with no slot: X goes back to position 0.
     """
+    key = ("operands", node_id)
+    if key not in graph.memo:
+        graph.memo[key] = _ordered_operand_edges(graph, node_id)
+    return graph.memo[key]
+
+
+def _ordered_operand_edges(graph: g.Graph, node_id: str) -> list[g.Edge]:
     edges = [e for e in graph.edges_into(node_id) if e.kind in (g.GRAD, g.DATA)]
     by_slot = {e.slot: e for e in edges if e.slot is not None}
     consts = iter(e for e in edges if e.slot is None)
@@ -255,6 +269,7 @@ def _operand_edges(graph: g.Graph, node_id: str) -> list[g.Edge]:
     return ordered
 
 
+@lru_cache(maxsize=4096)
 def _wrap(text: str) -> str:
     """Parentheses around a compound expression, unless one pair already encloses all of it."""
     return text if " " not in text or _enclosed(text) else f"({text})"
