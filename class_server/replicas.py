@@ -120,6 +120,8 @@ def stop(process: subprocess.Popen | None, grace: float = 10.0) -> None:
 def port_free(port: int, address: str = "127.0.0.1") -> bool:
     """Nothing listens on address:port (a bind succeeds)."""
     with socket.socket() as s:
+        # As servers do: connections of a server just stopped (TIME_WAIT) do not count.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((address, port))
         except OSError:
