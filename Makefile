@@ -8,6 +8,8 @@ RUN_DEBS := graphviz fonts-dejavu-core libseccomp2
 CLASS_DEBS := nginx
 TEST_DEBS := $(RUN_DEBS) $(CLASS_DEBS) chromium
 REPLICAS ?= $(shell nproc 2>/dev/null || echo 2)
+LISTEN ?=
+CLASS_ARGS ?=
 
 .PHONY: run test setup setup-test lint typecheck format bench clean serve-class stop-class
 
@@ -48,10 +50,12 @@ run: setup
 
 # A class: REPLICAS Streamlit replicas on loopback ports behind nginx on PORT (default 8500),
 # watched and restarted (class_server/). Ctrl+C or `make stop-class PORT=...` stops it all.
+# LISTEN=address limits nginx to one address; CLASS_ARGS adds options (python -m class_server
+# serve --help).
 serve-class stop-class: PORT = 8500
 serve-class: setup
 	$(call debs,$(CLASS_DEBS))
-	$(BIN)/python -m class_server serve --replicas $(REPLICAS) --port $(PORT)
+	$(BIN)/python -m class_server serve --replicas $(REPLICAS) --port $(PORT) --listen "$(LISTEN)" $(CLASS_ARGS)
 
 stop-class:
 	@$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -m class_server stop --port $(PORT)

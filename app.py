@@ -581,7 +581,7 @@ def footer_ui() -> None:
 
     where = "Programs run as real Python in a locked worker"
     replica = os.environ.get("AUTOGRAD_EXPLORER_REPLICA")
-    on = f" · replica {replica}" if replica else ""
+    on = f" · replica {replica}, pid {os.getpid()}" if replica else ""
     st.caption(f":material/shield: {where} · {sandbox_line()}{on}")
 
 
