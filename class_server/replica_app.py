@@ -1,14 +1,15 @@
 """One replica of the class server: app.py as an st.App, plus who it is and how it is doing.
 
 `streamlit run class_server/replica_app.py` serves app.py just as `streamlit run app.py`
-does, with two additions: every HTTP response says which replica sent it
-(`X-Autograd-Replica: r1`), and GET /_autograd/metrics answers one line for the operator
-(class_server.metrics).
+does, with three additions: every HTTP response says which replica sent it
+(`X-Autograd-Replica: r1`), GET /_autograd/metrics answers one line for the operator
+(class_server.metrics), and the replica warms up as it starts, not at its first page.
 """
 
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -45,6 +46,17 @@ class ReplicaHeader:
         return await self.app(scope, receive, send_named)
 
 
+def warm_up() -> None:
+    """Import torch and the app's modules, start the worker pool and run the default
+    program, so the first page after a start (or a restart, with a lost replica's pages
+    arriving at once) does not wait for them (about 7 s on a busy machine)."""
+    from app_ui.compute import run_program, warm_workers
+    from app_ui.presets import DEFAULT_PROGRAM
+
+    warm_workers()
+    run_program(DEFAULT_PROGRAM)
+
+
 async def metrics(_request) -> PlainTextResponse:
     # Reading /proc for the process tree takes milliseconds: off the event loop.
     return PlainTextResponse(await run_in_threadpool(metrics_line) + "\n")
@@ -55,3 +67,4 @@ app = st.App(
     routes=[Route("/_autograd/metrics", metrics)],
     middleware=[Middleware(ReplicaHeader)],
 )
+threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
