@@ -49,6 +49,7 @@ EDITOR = '[data-testid="stTextArea"] textarea'
 BACK_WITHIN = 10.0
 GRAPH_TIMEOUT = 90.0  # one edit waiting longer than this is an error (as in the load test)
 START_TIMEOUT = 240.0
+CRASH = "import ctypes\nctypes.string_at(0)\n"  # a segfault in the worker child (issue 9)
 
 
 def program(name: str) -> str:
@@ -249,6 +250,19 @@ def test_a_class_survives_a_lost_replica(class_server, chromium_for_class):
         "the text typed but not run is still in the editor"
     )
 
+    # --- a program that segfaults costs its run, not the replica -----------------------------
+    crasher = next(s for s in on["r2"] if not s.watcher)
+    r2 = pid_of(run, "replica-r2")
+    crasher.page.locator(EDITOR).fill(CRASH)
+    crasher.page.locator(EDITOR).press("Control+Enter")
+    crash = crasher.page.locator('[data-testid="stAlert"]').filter(has_text="segmentation fault")
+    crash.first.wait_for(timeout=GRAPH_TIMEOUT * 1000)
+    assert (
+        "line 2: Crash: the program crashed PyTorch (segmentation fault)"
+        in crash.first.inner_text()
+    )
+    assert pid_of(run, "replica-r2") == r2
+
     # --- the lesson goes on: every page still works (watchers' first edit included) --------
     for s in students:
         if s is typist:
@@ -280,6 +294,7 @@ def test_a_class_survives_a_lost_replica(class_server, chromium_for_class):
     # --- what an operator sees ----------------------------------------------------------------
     line = metrics_through_nginx(port, "r2")
     assert line.startswith("replica=r2 ") and re.search(r" runs=[1-9]\d* ", line), line
+    assert re.search(r" crashes=[1-9]", line), "the segfault is counted"
     assert re.search(r" p50=\d+\.\d+ p95=\d+\.\d+ queue=\d+ ", line), line
     assert re.search(r"metrics replica=r\d ", log_path.read_text()), "metrics are logged"
     for path in [log_path, *run.path.glob("*.log"), *run.path.glob("*.conf")]:
