@@ -99,18 +99,18 @@ class Supervisor:
             Replica(f"{opts.prefix}{i + 1}", port, opts.address) for i, port in enumerate(ports)
         ]
         where = ", ".join(f"{r.name} on {opts.address}:{r.port}" for r in self.replicas)
-        self.log(f"starting {len(self.replicas)} replicas ({where})")
+        count = len(self.replicas)
+        self.log(f"starting {count} replica{'s' if count > 1 else ''} ({where})")
         for replica in self.replicas:
             self._start(replica)
         self._wait(lambda: all(r.healthy for r in self.replicas), "the replicas")
         if opts.nginx:
             self._start_nginx()
             self._wait(self._front_healthy, "nginx")
-        if not self.stopping.is_set():
-            self.log(
-                f"serving at {self._public_url()} (Ctrl+C, or `make stop-class "
-                f"PORT={opts.port}`, stops it)"
-            )
+        if self.stopping.is_set():
+            return
+        at = self._public_url() if opts.nginx else f"{where}, for an nginx elsewhere"
+        self.log(f"serving at {at} (Ctrl+C, or `make stop-class PORT={opts.port}`, stops it)")
 
     def _wait(self, ready, what: str) -> None:
         """Watch (and restart) the replicas until `ready()`, or fail after START_TIMEOUT."""
@@ -251,7 +251,7 @@ class Supervisor:
         running = [p for p in [self.nginx, *(r.process for r in self.replicas)] if p is not None]
         if not running:
             return
-        self.log("stopping nginx and the replicas")
+        self.log("stopping " + ("nginx and " if self.nginx else "") + "the replicas")
         replicas.stop(self.nginx, grace=5)
         processes = [r.process for r in self.replicas if r.process is not None]
         for process in processes:
