@@ -18,6 +18,7 @@ COPY engine engine
 COPY graphviz_utils graphviz_utils
 COPY app_ui app_ui
 COPY autograd_explorer autograd_explorer
+COPY class_server class_server
 COPY app.py ./
 COPY .streamlit .streamlit
 RUN pip install --no-cache-dir -e . \
@@ -29,5 +30,6 @@ ENV AUTOGRAD_EXPLORER_SANDBOX=require
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s \
   CMD python -c "import urllib.request as u; u.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"
-CMD ["streamlit", "run", "app.py", "--server.headless=true", "--server.address=0.0.0.0", \
+# app.py as a class server's replica: X-Autograd-Replica, /_autograd/metrics, warm at start.
+CMD ["streamlit", "run", "class_server/replica_app.py", "--server.headless=true", "--server.address=0.0.0.0", \
      "--server.port=8501", "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]

@@ -5,9 +5,13 @@ BIN := $(VENV)/bin
 TORCH_SPEC ?= torch==2.13.0
 PORT ?= 8501
 RUN_DEBS := graphviz fonts-dejavu-core libseccomp2
-TEST_DEBS := $(RUN_DEBS) chromium
+CLASS_DEBS := nginx
+TEST_DEBS := $(RUN_DEBS) $(CLASS_DEBS) chromium
+REPLICAS ?= $(shell nproc 2>/dev/null || echo 2)
+LISTEN ?=
+CLASS_ARGS ?=
 
-.PHONY: run test setup setup-test lint typecheck format bench clean
+.PHONY: run test setup setup-test lint typecheck format bench clean serve-class stop-class
 
 # Install the Debian packages in $(1) that are missing (apt-get update only when needed).
 define debs
@@ -43,6 +47,18 @@ setup-test: $(VENV)/.test-ok
 run: setup
 	@echo "Autograd Explorer: http://localhost:$(PORT)"
 	$(BIN)/streamlit run app.py --server.headless true --server.port $(PORT)
+
+# A class: REPLICAS Streamlit replicas on loopback ports behind nginx on PORT (default 8500),
+# watched and restarted (class_server/). Ctrl+C or `make stop-class PORT=...` stops it all.
+# LISTEN=address limits nginx to one address; CLASS_ARGS adds options (python -m class_server
+# serve --help).
+serve-class stop-class: PORT = 8500
+serve-class: setup
+	$(call debs,$(CLASS_DEBS))
+	$(BIN)/python -m class_server serve --replicas $(REPLICAS) --port $(PORT) --listen "$(LISTEN)" $(CLASS_ARGS)
+
+stop-class:
+	@$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -m class_server stop --port $(PORT)
 
 # Lint and types first: they take seconds, and any error stops the run before pytest.
 test: lint typecheck setup-test

@@ -7,6 +7,7 @@ is the script `streamlit run app.py` runs, and `autograd-explorer app` runs this
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 
 import streamlit as st
@@ -39,6 +40,7 @@ OPTION_DEFAULTS = {  # session key -> default; DrawOptions field names follow "o
     "opt_forward": False,
     "opt_collapse": False,
 }
+VARIABLE_DEFAULT = {"value": "2.0", "requires_grad": True}  # a new row of the variables table
 PANELS = ("Tensors", "Check", "Plots", "Console")  # the tabs under the graph
 COLLAPSE_SUGGESTED = 150  # drawn nodes beyond which the app offers to collapse the middle
 PAGE_CSS = """
@@ -88,19 +90,34 @@ def load_scenario(name: str) -> None:
 
 
 def url_state_ui() -> None:
-    """Once per session: the view a share link describes becomes the session's state."""
+    """Once per session: the view a share link describes becomes the session's state.
+
+    The program waits in `url_program` for the editor, which is made with it as its value
+    (program_ui): on a page that reconnects to a new session (another replica, a restarted
+    server), the text the browser's editor holds wins, and it may be newer than the URL (an
+    edit sent as the old server died).
+    """
     if "url_loaded" in st.session_state:
         return
     st.session_state.url_loaded = True
     view = share.params_to_view(st.query_params.to_dict())
-    st.session_state.program = view.program if view.program is not None else DEFAULT_PROGRAM
+    st.session_state.url_program = view.program if view.program is not None else DEFAULT_PROGRAM
     st.session_state.pass_number = view.pass_number
     st.session_state.step = view.step if view.step is not None else -1
     st.session_state.present = view.present
     if view.theme:
         st.session_state.opt_theme = view.theme
+    for name, value in view.options:
+        default = OPTION_DEFAULTS.get(f"opt_{name}")
+        if name != "theme" and default is not None and type(value) is type(default):
+            st.session_state[f"opt_{name}"] = value
+    if st.session_state.get("opt_direction") not in (None, "TB", "LR"):
+        del st.session_state["opt_direction"]
     for key, default in OPTION_DEFAULTS.items():
         st.session_state.setdefault(key, default)
+    st.session_state.variables = {
+        name: {"value": value, "requires_grad": grad} for name, value, grad in view.variables
+    }
 
 
 def keep_state_ui() -> None:
@@ -137,11 +154,22 @@ def presets_ui() -> None:
                       help=scenario.guidance)  # fmt: skip
 
 
-def editor_ui() -> str:
-    """The program editor; its text is the whole input of a run."""
-    st.session_state.setdefault("program", DEFAULT_PROGRAM)
+def program_ui(editable: bool) -> str:
+    """The program: the editor's text, or in presentation mode the program last shown."""
+    first = st.session_state.pop("url_program", None)  # a session's first run only
+    if not editable:
+        if first is not None:
+            st.session_state.program = first
+        return st.session_state.program
+    return editor_ui(first)
+
+
+def editor_ui(first: str | None) -> str:
+    """The program editor; its text is the whole input of a run. `first` is its value on the
+    session's first run (the URL's program), unless the browser's editor already has text."""
     return st.text_area(
         "Program",
+        value=first or "",
         key="program",
         height=300,
         help="Math style (`param`, `·`, `sigmoid`) or PyTorch pasted from a notebook. "
@@ -155,7 +183,7 @@ def variables_ui(names: tuple[str, ...], editable: bool = True):
         return ()
     store = st.session_state.setdefault("variables", {})
     for name in names:
-        store.setdefault(name, {"value": "2.0", "requires_grad": True})
+        store.setdefault(name, dict(VARIABLE_DEFAULT))
     if not editable:
         return tuple((n, store[n]["value"], store[n]["requires_grad"]) for n in names)
     rows = [{"name": n, **store[n]} for n in names]
@@ -486,19 +514,33 @@ def graph_area_ui(run, source: str, inputs, card_col):
         with card_col:
             step_card_ui(drawable_pass(run_program(shown[0], shown[1]), shown[2]), step, stale)
     downloads_ui(download_menu, shown if drawn else None, step)
-    share_ui(share_menu, url_ui(source, number, step))
+    share_ui(share_menu, url_ui(source, number, step, inputs))
     return None if stale else shown
 
 
-def url_ui(source: str, number: int, step: int) -> dict[str, str]:
-    """Keep the URL equal to the view, so copying it from the address bar shares it too."""
+def url_ui(source: str, number: int, step: int, inputs) -> dict[str, str]:
+    """Keep the URL equal to the view, so copying it from the address bar shares it too.
+
+    It is all a page needs to come back as it was on another server (a class server's
+    replica lost): program, pass, step, theme, mode, the drawing options and the variables
+    table (what differs from the defaults).
+    """
     theme = st.session_state.opt_theme
+    options = tuple(
+        (key.removeprefix("opt_"), st.session_state[key])
+        for key, default in OPTION_DEFAULTS.items()
+        if key != "opt_theme" and st.session_state[key] not in (default, None)
+    )
     view = share.View(
         program=source,
         pass_number=number,
         step=step,
         theme=None if theme == "light" else theme,
         present=st.session_state.present,
+        options=options,
+        variables=tuple(
+            row for row in inputs if {"value": row[1], "requires_grad": row[2]} != VARIABLE_DEFAULT
+        ),
     )
     params = share.view_to_params(view)
     # Compared with what this session last sent as well as with the URL the browser
@@ -528,12 +570,23 @@ def main() -> None:
     footer_ui()
 
 
+# A fragment that reruns on a timer makes Streamlit's frontend rerun the whole page each time
+# its websocket reconnects. Without one it does so only when its last run was a fragment run,
+# so a page whose last run was a full run (a share link opened and watched, a preset clicked)
+# kept its old picture on a new server session (a replica lost, a server restarted) that had
+# never run it, and every later edit was dropped: "The fragment with id ... does not exist".
+RECONNECT_TICK = 600  # seconds (a number: a string such as "10m" makes Streamlit import pandas)
+
+
+@st.fragment(run_every=RECONNECT_TICK)
 def footer_ui() -> None:
-    """Where programs run, and which layers of the sandbox are active on this server."""
+    """Where programs run, which layers of the sandbox are active, and on which replica."""
     from app_ui.compute import sandbox_line
 
     where = "Programs run as real Python in a locked worker"
-    st.caption(f":material/shield: {where} · {sandbox_line()}")
+    replica = os.environ.get("AUTOGRAD_EXPLORER_REPLICA")
+    on = f" · replica {replica}, pid {os.getpid()}" if replica else ""
+    st.caption(f":material/shield: {where} · {sandbox_line()}{on}")
 
 
 @st.fragment
@@ -547,7 +600,7 @@ def workspace_ui() -> None:
         st.rerun()  # the mode switch beside the graph changes the whole page
     if present:
         graph_col, card_col = st.columns([2, 1])
-        source = st.session_state.program
+        source = program_ui(editable=False)
         run, inputs = execute_ui(source, editable=False)
         with card_col:
             status_ui(run, source)
@@ -555,7 +608,7 @@ def workspace_ui() -> None:
     else:
         edit_col, graph_col, card_col = st.columns([4, 6, 3])
         with edit_col:
-            source = editor_ui()
+            source = program_ui(editable=True)
             run, inputs = execute_ui(source, editable=True)
             status_ui(run, source)
             guidance_ui(source)

@@ -1,14 +1,19 @@
-"""The view in the URL: program text (deflated, base64url) plus pass, step, theme and mode."""
+"""The view in the URL: program text (deflated, base64url) plus pass, step, theme, mode, the
+drawing options and the variables table."""
 
 from __future__ import annotations
 
 import base64
 import binascii
+import json
+import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 MAX_PROGRAM_CHARS = 20_000  # the engine's default program limit; a longer link is refused
+# An option in the link: `name` (on), `-name` (off) or `name.value` (a word such as LR).
+_OPTION = re.compile(r"(-?)([a-z_]{1,40})(?:\.([A-Za-z0-9_]{1,20}))?")
 
 
 def encode_program(text: str) -> str:
@@ -39,6 +44,11 @@ class View:
     step: int | None = None
     theme: str | None = None
     present: bool = False
+    # Drawing options as (name, value) pairs, bool or str: the page puts only those that
+    # differ from its defaults here, and checks names and types when it reads them back.
+    options: tuple[tuple[str, bool | str], ...] = ()
+    # The variables table's rows: (name, value as typed, requires_grad).
+    variables: tuple[tuple[str, str, bool], ...] = ()
 
 
 def view_to_params(view: View) -> dict[str, str]:
@@ -54,7 +64,17 @@ def view_to_params(view: View) -> dict[str, str]:
         params["t"] = view.theme
     if view.present:
         params["view"] = "present"
+    if view.options:
+        params["o"] = ",".join(_option_token(name, value) for name, value in view.options)
+    if view.variables:
+        params["v"] = encode_program(json.dumps([list(row) for row in view.variables]))
     return params
+
+
+def _option_token(name: str, value: bool | str) -> str:
+    if isinstance(value, bool):
+        return name if value else f"-{name}"
+    return f"{name}.{value}"
 
 
 def params_to_view(params: Mapping[str, str]) -> View:
@@ -66,7 +86,38 @@ def params_to_view(params: Mapping[str, str]) -> View:
         step=_int(params.get("s"), None, minimum=-1),
         theme=params.get("t") or None,
         present=params.get("view") == "present",
+        options=_options(params.get("o") or ""),
+        variables=_variables(params.get("v") or ""),
     )
+
+
+def _options(text: str) -> tuple[tuple[str, bool | str], ...]:
+    """The options a link names; a malformed token is left out."""
+    found: list[tuple[str, bool | str]] = []
+    for token in text.split(",")[:20]:
+        match = _OPTION.fullmatch(token)
+        if match:
+            off, name, word = match.groups()
+            found.append((name, word) if word and not off else (name, not off))
+    return tuple(found)
+
+
+def _variables(token: str) -> tuple[tuple[str, str, bool], ...]:
+    """The variables table a link holds; anything malformed gives an empty table."""
+    text = decode_program(token) if token else None
+    try:
+        rows = json.loads(text) if text else []
+    except ValueError:
+        return ()
+    if not isinstance(rows, list):
+        return ()
+    good = (
+        (r[0], r[1], r[2])
+        for r in rows
+        if isinstance(r, list) and len(r) == 3 and isinstance(r[0], str)
+        and isinstance(r[1], str) and isinstance(r[2], bool) and r[0].isidentifier()
+    )  # fmt: skip
+    return tuple(good)
 
 
 def _int(text: str | None, default, *, minimum: int):

@@ -123,6 +123,31 @@ def test_url_round_trips_program_and_step():
     assert any("Step 3 of" in m.value for m in fresh.markdown)
 
 
+def test_url_round_trips_options_and_variables():
+    """Drawing options and the variables table are in the URL too; a fresh page restores them,
+    so a page moved to another replica of a class server draws the same picture."""
+    from app_ui.share import params_to_view
+
+    at = at_run()
+    at.button(key="preset-5").click().run()  # a math-style preset that reads `a`
+    at.session_state.variables = {"a": {"value": "1.5", "requires_grad": False}}
+    at.session_state.opt_fold_accumulate = True
+    at.session_state.opt_direction = "LR"
+    at.run()
+    view = params_to_view(dict(at.query_params))
+    assert ("a", "1.5", False) in view.variables
+    assert set(view.options) == {("fold_accumulate", True), ("direction", "LR")}
+    fresh = AppTest.from_file(APP, default_timeout=60)
+    for key, value in at.query_params.items():
+        fresh.query_params[key] = value
+    fresh.run()
+    assert not fresh.exception
+    assert fresh.session_state.opt_fold_accumulate is True
+    assert fresh.session_state.opt_direction == "LR"
+    assert fresh.session_state.variables["a"] == {"value": "1.5", "requires_grad": False}
+    assert tensor_row(fresh, "a")["value"] == fmt_value(1.5)
+
+
 def test_empty_program_shows_a_hint_not_a_blank():
     """An empty editor shows what to type instead of an empty graph area."""
     at = at_run()

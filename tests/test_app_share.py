@@ -42,6 +42,27 @@ def test_view_round_trips_through_params():
     assert params_to_view(view_to_params(view)) == view
 
 
+def test_options_and_variables_round_trip():
+    """Drawing options (on, off, a word) and the variables table come back from the URL."""
+    view = View(
+        program="y = a * x\n",
+        options=(("fold_accumulate", True), ("show_values", False), ("direction", "LR")),
+        variables=(("a", "[1, 2.5]", False), ("x", "3", True)),
+    )
+    params = view_to_params(view)
+    assert params["o"] == "fold_accumulate,-show_values,direction.LR"
+    assert params_to_view(params) == view
+
+
+def test_malformed_options_and_variables_are_left_out():
+    """A hand-edited option list keeps its good tokens; a damaged table gives no rows."""
+    view = params_to_view({"o": "show_saved,,Bad-Token,direction.L R,-collapse", "v": "zzz"})
+    assert view.options == (("show_saved", True), ("collapse", False))
+    assert view.variables == ()
+    rows = encode_program('[["a", "1", true], ["not a name", "2", true], ["b", 3, true]]')
+    assert params_to_view({"v": rows}).variables == (("a", "1", True),)
+
+
 def test_defaults_stay_out_of_the_url():
     """A first pass, no theme and the editor view add nothing to the link."""
     assert view_to_params(View(program="", step=None)) == {"p": encode_program("")}
