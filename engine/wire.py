@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+import math
 import struct
 from array import array
 from collections.abc import Iterable, Mapping
@@ -151,7 +152,7 @@ class _Packer:
         if not isinstance(value, (tuple, list)):
             return value
         shape = _shape_of(value)
-        if shape is None or _count(shape) < PACK_MIN:
+        if shape is None or math.prod(shape) < PACK_MIN:
             return value
         code = _TYPES.get(type(_first(value, len(shape))))
         if code is None:
@@ -160,7 +161,7 @@ class _Packer:
             data = array(code, _flat(value, len(shape))).tobytes()
         except (TypeError, OverflowError):
             return value  # not one type after all: JSON carries it as it is
-        if len(data) != _count(shape) * array(code).itemsize:
+        if len(data) != math.prod(shape) * array(code).itemsize:
             return value  # unevenly nested
         key = (code, shape, data)
         if key not in self.index:
@@ -181,13 +182,6 @@ def _shape_of(value: Any) -> tuple[int, ...] | None:
             break
         value = value[0]
     return tuple(shape)
-
-
-def _count(shape: tuple[int, ...]) -> int:
-    n = 1
-    for d in shape:
-        n *= d
-    return n
 
 
 def _first(value: Any, depth: int) -> Any:
@@ -570,7 +564,7 @@ def _decoded(doc: Any, where: str, listed: bool) -> Any:
         numbers = array(code, base64.b64decode(text, validate=True))
     except (ValueError, TypeError):
         raise WireError(f"{where}: array data that is not base64 of its type") from None
-    if len(numbers) != _count(shape):
+    if len(numbers) != math.prod(shape):
         raise WireError(f"{where}: array data that does not fill its shape")
     flat: list[Any] = numbers.tolist()
     if code == "b":
