@@ -149,9 +149,8 @@ class ForwardRecorder(TorchFunctionMode):
         pause waits for a line event in a frame outside it (tracing only until then)."""
         previous = sys.gettrace()
         frames = []
-        frame: FrameType | None = sys._getframe(
-            2
-        )  # the handler's caller: torch's C code, then the program
+        # The handler's caller is torch's C code; above it, the program's frames.
+        frame: FrameType | None = sys._getframe(2)
         while frame is not None:
             frames.append((frame, frame.f_trace))
             frame = frame.f_back
