@@ -91,7 +91,7 @@ class _Walker:
             label=out_name,
             name=out_name,
             shape=shape_of(tensor),
-            value=self._value(tensor),
+            value=snapshot(tensor, self.cap),
             dtype=str(tensor.dtype),
             requires_grad=tensor.requires_grad,
         )
@@ -111,9 +111,6 @@ class _Walker:
         notes = (IDLE_NOTE,) if self.recorder is not None and self.recorder.idle else ()
         self.traced.graph = g.Graph(tuple(self.nodes), tuple(self.edges), out_id, notes)
         return self.traced
-
-    def _value(self, tensor: torch.Tensor | None) -> Any:
-        return snapshot(tensor, self.cap)
 
     def _add(self, **fields: Any) -> str:
         if self.max_nodes is not None and len(self.nodes) >= self.max_nodes:
@@ -159,7 +156,7 @@ class _Walker:
         return nid
 
     def _op_value(self, fwd: Any, named: torch.Tensor | None) -> Any:
-        return self._value(fwd.value if fwd is not None else named)
+        return snapshot(fwd.value if fwd is not None else named, self.cap)
 
     def _tensor_node(self, tensor: torch.Tensor, kind: str, label: str | None = None) -> str:
         key = id(tensor)
@@ -173,10 +170,10 @@ class _Walker:
             label=label or name or _anonymous(tensor),
             name=name,
             shape=shape_of(tensor),
-            value=self._value(tensor),
+            value=snapshot(tensor, self.cap),
             dtype=str(tensor.dtype),
             requires_grad=tensor.requires_grad,
-            grad=self._value(tensor.grad) if kind == g.LEAF else None,
+            grad=snapshot(tensor.grad, self.cap) if kind == g.LEAF else None,
             cut_by=cut.reason if cut else None,
         )
         self.ids[key] = nid
@@ -210,7 +207,7 @@ class _Walker:
                 out.append(g.Saved(label, None, None, "freed after backward"))
                 continue
             if isinstance(value, torch.Tensor):
-                out.append(g.Saved(label, shape_of(value), self._value(value), "tensor"))
+                out.append(g.Saved(label, shape_of(value), snapshot(value, self.cap), "tensor"))
             elif value is not None:
                 out.append(g.Saved(label, None, _plain(value), _short(value)))
         return tuple(out)
