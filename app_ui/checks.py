@@ -79,16 +79,21 @@ def _scale(grad: Any) -> float:
     return max((abs(x) for x in flat(grad) if math.isfinite(x)), default=1.0)
 
 
+def symbolic_for(view):
+    """engine.symbolic_derivative of the pass a RunView shows (the drawing options aside)."""
+    return _symbolic(view.source, view.inputs, view.number)
+
+
 @lru_cache(maxsize=64)
-def symbolic_for(source: str, inputs, number: int):
-    """engine.symbolic_derivative of the shown pass, cached by program text (sympy is slow).
+def _symbolic(source: str, inputs, number: int):
+    """symbolic_for's cache, by program text (sympy is slow), not by the drawing options.
 
     A plain shared cache, like app_ui.compute's: the value is a frozen Symbolic.
     """
-    from app_ui.compute import drawable_pass, run_program
+    from app_ui.compute import RunView
     from engine.symbolic import symbolic_derivative
 
-    pass_ = drawable_pass(run_program(source, inputs), number)
+    pass_ = RunView(source, inputs, number).pass_()
     # A textbook formula is for small maths: a 100-deep sin(sin(...)) is neither readable
     # nor fast for sympy, and a lone leaf has no function to differentiate.
     if pass_ is None or not pass_.steps or len(pass_.graph.nodes) > SYMBOLIC_MAX_NODES:
@@ -124,14 +129,13 @@ def symbolic_sentence(sym, pass_) -> str:
 def checks_ui(run, shown) -> None:
     """The Check tab: the symbolic derivative when there is one, then every leaf's comparison.
 
-    `run` is the page's run; when it is the one on screen, its finite differences are
-    computed now, the first time this tab is opened for it (then cached).
+    `run` is the page's run, `shown` the RunView on screen (or None); when there is one, its
+    finite differences are computed now, the first time this tab is opened for it (then
+    cached).
     """
-    from app_ui.compute import checked_program, drawable_pass
-
-    sym = symbolic_for(*shown[:3]) if shown else None
+    sym = symbolic_for(shown) if shown else None
     if sym is not None:
-        pass_ = drawable_pass(run_for(shown), shown[2])
+        pass_ = shown.pass_()
         _, grad = leaf_and_gradient(pass_, sym.variable)
         with st.container(key="symbolic"):
             st.markdown(f"**Textbook derivative** (sympy) of `{sym.function}`")
@@ -139,7 +143,7 @@ def checks_ui(run, shown) -> None:
             st.markdown(f"Autograd sent `{sym.variable}` the gradient `{fmt_value(grad)}`")
     if shown is not None:
         with st.spinner("Nudging each leaf element (finite differences)…"):
-            run = checked_program(shown[0], shown[1])
+            run = shown.checked()
     rows = check_rows(run)
     if not rows:
         st.caption("No leaf requires grad, so there is nothing to check.")
@@ -147,10 +151,3 @@ def checks_ui(run, shown) -> None:
     st.markdown("**Finite differences** against autograd")
     st.dataframe(rows, hide_index=True, width="stretch", key="check-table")
     st.caption(CHECK_CAPTION)
-
-
-def run_for(shown):
-    """The (cached) run behind what the graph shows."""
-    from app_ui.compute import run_program
-
-    return run_program(shown[0], shown[1])

@@ -140,8 +140,41 @@ class PlayerPayload:
     error: str = ""
 
 
+@dataclass(frozen=True)
+class RunView:
+    """What the graph shows: a program, its variables table, the pass on screen and the
+    drawing options. Frozen and hashable: the caches below key on it, and its methods give
+    the (cached) run and pass behind it, so no caller rebuilds them from loose parts.
+    """
+
+    source: str
+    inputs: Inputs = ()
+    number: int = 1  # which backward() call (clamped to the last one the run made)
+    items: OptionItems = ()
+
+    def run(self):
+        """The program's run with the variables table's values (cached)."""
+        return run_program(self.source, self.inputs)
+
+    def checked(self):
+        """The run with finite differences filled in (re-runs only; cached)."""
+        return checked_program(self.source, self.inputs)
+
+    def pass_(self):
+        """The pass on screen, its steps explained; None when the run drew no graph."""
+        return drawable_pass(self.run(), self.number)
+
+    def payload(self):
+        """The player's data for this pass and options (laid out once, then cached)."""
+        return player_payload(self)
+
+    def export(self, fmt: str, step: int | None) -> bytes:
+        """One download of this view (cached)."""
+        return export_bytes(self, fmt, step)
+
+
 @lru_cache(maxsize=64)
-def player_payload(source: str, inputs: Inputs, number: int, items: OptionItems):
+def player_payload(view: RunView):
     """The player's data (one Graphviz layout plus per-step restyles) for one pass.
 
     A layout that fails (Graphviz out of time) is returned as an error rather than raised,
@@ -149,35 +182,31 @@ def player_payload(source: str, inputs: Inputs, number: int, items: OptionItems)
     """
     from graphviz_utils import LayoutError, player_data
 
-    pass_ = drawable_pass(run_program(source, inputs), number)
+    pass_ = view.pass_()
     if pass_ is None:
         return None
     try:
-        return PlayerPayload(json=json.dumps(player_data(pass_, draw_options(items))))
+        return PlayerPayload(json=json.dumps(player_data(pass_, draw_options(view.items))))
     except (LayoutError, ValueError) as exc:
         return PlayerPayload(error=str(exc))
 
 
 @lru_cache(maxsize=32)
-def export_bytes(
-    source: str, inputs: Inputs, number: int, items: OptionItems, fmt: str, step: int | None
-) -> bytes:
+def export_bytes(view: RunView, fmt: str, step: int | None) -> bytes:
     """One download (svg, png, pdf of a step; gif or html of the whole pass)."""
     from graphviz_utils import export
 
-    options = draw_options(items)
-    pass_ = drawable_pass(run_program(source, inputs), number)
-    return export(pass_, fmt, theme=options.theme, step=step, dpi=150, options=options)
+    options = draw_options(view.items)
+    return export(view.pass_(), fmt, theme=options.theme, step=step, dpi=150, options=options)
 
 
 @lru_cache(maxsize=64)
-def digraph_source(source: str, inputs: Inputs, number: int, items: OptionItems, step):
+def digraph_source(view: RunView, step):
     """DOT text of one step: the fallback picture while the player is unavailable."""
     from graphviz_utils import to_digraph
 
-    options = draw_options(items)
-    pass_ = drawable_pass(run_program(source, inputs), number)
-    return to_digraph(pass_, theme=options.theme, step=step, options=options).source
+    options = draw_options(view.items)
+    return to_digraph(view.pass_(), theme=options.theme, step=step, options=options).source
 
 
 _WARMING: list[threading.Thread] = []

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_ui import share
-from app_ui.presets import DEFAULT_PROGRAM, PRESETS
+from app_ui import state
+from app_ui.presets import PRESETS
 from app_ui.scenarios import SCENARIOS, active_scenario
+from app_ui.state import VARIABLE_DEFAULT
 
 # Our own ∂ (a bare "∂" is not an emoji: the browser fetched it as a URL on every rerun).
 FAVICON = Path(__file__).resolve().parent / "favicon.svg"
@@ -30,17 +31,6 @@ NO_TENSOR_HINT = (
     "The program ran, but left no tensor to draw. A graph starts from a tensor: try "
     "`x = param(2.0)` and then `y = x * x + 3 * x`."
 )
-OPTION_DEFAULTS = {  # session key -> default; DrawOptions field names follow "opt_"
-    "opt_fold_accumulate": False,
-    "opt_show_saved": False,
-    "opt_show_values": True,
-    "opt_show_constants": True,
-    "opt_direction": "TB",
-    "opt_theme": "light",
-    "opt_forward": False,
-    "opt_collapse": False,
-}
-VARIABLE_DEFAULT = {"value": "2.0", "requires_grad": True}  # a new row of the variables table
 PANELS = ("Tensors", "Check", "Plots", "Console")  # the tabs under the graph
 COLLAPSE_SUGGESTED = 150  # drawn nodes beyond which the app offers to collapse the middle
 PAGE_CSS = """
@@ -75,61 +65,6 @@ header[data-testid="stHeader"] { display: none; }
 """
 
 
-def load_preset(name: str) -> None:
-    """One click: the example's text replaces the program, and the player starts over."""
-    st.session_state.program = PRESETS[name]
-    st.session_state.pass_number = 1
-    st.session_state.step = -1
-
-
-def load_scenario(name: str) -> None:
-    """A pitfall on purpose: its program replaces the editor's, and the player starts over."""
-    st.session_state.program = SCENARIOS[name].program
-    st.session_state.pass_number = 1
-    st.session_state.step = -1
-
-
-def url_state_ui() -> None:
-    """Once per session: the view a share link describes becomes the session's state.
-
-    The program waits in `url_program` for the editor, which is made with it as its value
-    (program_ui): on a page that reconnects to a new session (another replica, a restarted
-    server), the text the browser's editor holds wins, and it may be newer than the URL (an
-    edit sent as the old server died).
-    """
-    if "url_loaded" in st.session_state:
-        return
-    st.session_state.url_loaded = True
-    view = share.params_to_view(st.query_params.to_dict())
-    st.session_state.url_program = view.program if view.program is not None else DEFAULT_PROGRAM
-    st.session_state.pass_number = view.pass_number
-    st.session_state.step = view.step if view.step is not None else -1
-    st.session_state.present = view.present
-    if view.theme:
-        st.session_state.opt_theme = view.theme
-    for name, value in view.options:
-        default = OPTION_DEFAULTS.get(f"opt_{name}")
-        if name != "theme" and default is not None and type(value) is type(default):
-            st.session_state[f"opt_{name}"] = value
-    if st.session_state.get("opt_direction") not in (None, "TB", "LR"):
-        del st.session_state["opt_direction"]
-    for key, default in OPTION_DEFAULTS.items():
-        st.session_state.setdefault(key, default)
-    st.session_state.variables = {
-        name: {"value": value, "requires_grad": grad} for name, value, grad in view.variables
-    }
-
-
-def keep_state_ui() -> None:
-    """Streamlit forgets the value of a widget that was not drawn on the last run (the editor
-    in presentation mode, the pass picker of a one-pass program, the options while their menu
-    is closed): assigning each value to itself keeps it. Every run of the workspace does it.
-    """
-    for key in ("program", "pass_number", "step", *OPTION_DEFAULTS):
-        if key in st.session_state:
-            st.session_state[key] = st.session_state[key]
-
-
 def header_ui() -> None:
     """Title, one line on what this is, and the presentation-mode switch."""
     left, right = st.columns([5, 1], vertical_alignment="bottom")
@@ -146,11 +81,11 @@ def presets_ui() -> None:
     """The examples, one button each: the lesson's three first, then a course's next steps."""
     with st.container(horizontal=True, gap="small", key="presets"):
         for i, name in enumerate(PRESETS):
-            st.button(name, key=f"preset-{i}", on_click=load_preset, args=(name,))
+            st.button(name, key=f"preset-{i}", on_click=state.load_preset, args=(name,))
     with st.container(horizontal=True, gap="small", key="scenarios"):
         st.caption("Pitfalls:", width="content")
         for i, (name, scenario) in enumerate(SCENARIOS.items()):
-            st.button(name, key=f"scenario-{i}", on_click=load_scenario, args=(name,),
+            st.button(name, key=f"scenario-{i}", on_click=state.load_scenario, args=(name,),
                       help=scenario.guidance)  # fmt: skip
 
 
@@ -242,17 +177,6 @@ def guidance_ui(source: str) -> None:
             st.info(scenario.guidance, icon=":material/school:")
 
 
-def option_items() -> tuple:
-    """The drawing options as hashable (field, value) pairs (presentation: slide, no legend)."""
-    items = {key.removeprefix("opt_"): st.session_state[key] for key in OPTION_DEFAULTS}
-    items["direction"] = items["direction"] or OPTION_DEFAULTS["opt_direction"]
-    if st.session_state.present:
-        # A projector needs every pixel for the graph: big type, and no legend under it.
-        items["theme"] = "slide"
-        items["legend"] = False
-    return tuple(sorted(items.items()))
-
-
 def lazy_menu(label: str, icon: str, key: str):
     """A popover whose content is made only while it is open (opening it reruns the page)."""
     return st.popover(label, icon=icon, key=key, on_change="rerun")
@@ -290,7 +214,7 @@ def options_ui() -> None:
             ["TB", "LR"],
             key="opt_direction",
             format_func=lambda d: {"TB": "top → bottom", "LR": "left → right"}.get(d, str(d)),
-            on_change=keep_a_direction,
+            on_change=state.keep_a_direction,
         )
         present = st.session_state.present
         st.selectbox(
@@ -300,12 +224,6 @@ def options_ui() -> None:
             disabled=present,
             help="Presentation mode draws with the slide theme." if present else None,
         )
-
-
-def keep_a_direction() -> None:
-    """A segmented control can be clicked off; a graph still needs a direction."""
-    if st.session_state.opt_direction is None:
-        st.session_state.opt_direction = OPTION_DEFAULTS["opt_direction"]
 
 
 def pass_ui(run) -> int:
@@ -322,12 +240,11 @@ def pass_ui(run) -> int:
 
 
 def graph_ui(shown, stale: bool) -> tuple[int, bool]:
-    """The player for the pass on screen; returns the step it shows (-1: before) and if drawn."""
-    from app_ui.compute import drawable_pass, player_payload, run_program
+    """The player for the pass on screen (`shown`, a compute.RunView); returns the step it
+    shows (-1: before) and whether it drew."""
     from app_ui.player import PLAYER, show_player
 
-    source, inputs, number, items = shown
-    pass_ = drawable_pass(run_program(source, inputs), number)
+    pass_ = shown.pass_()
     if stale:
         st.warning(
             "Out of date: this is the graph of the last program that ran.",
@@ -336,7 +253,7 @@ def graph_ui(shown, stale: bool) -> tuple[int, bool]:
     # A small graph is laid out in milliseconds (dot stays running); a spinner costs a thread.
     big = len(pass_.graph.nodes) > COLLAPSE_SUGGESTED
     with st.spinner("Laying out the graph…") if big else contextlib.nullcontext():
-        payload = player_payload(source, inputs, number, items) if PLAYER else None
+        payload = shown.payload() if PLAYER else None
     st.session_state.step = max(-1, min(st.session_state.step, len(pass_.steps) - 1))
     collapse_hint_ui(pass_)
     if payload and payload.error:
@@ -387,7 +304,6 @@ def downloads_ui(menu, shown, step: int) -> None:
     `shown` is None when no graph is drawn: the open menu then says so, and offers nothing
     that would fail.
     """
-    from app_ui.compute import drawable_pass, export_bytes, run_program
     from graphviz_utils.export import GIF_MAX_FRAMES
 
     if not menu.open:
@@ -395,8 +311,7 @@ def downloads_ui(menu, shown, step: int) -> None:
     if shown is None:
         menu.caption("Nothing to download: no graph is drawn.")
         return
-    source, inputs, number, items = shown
-    steps = len(drawable_pass(run_program(source, inputs), number).steps)
+    steps = len(shown.pass_().steps)
     with menu:
         for fmt, label, whole, mime in (
             ("svg", "SVG of this step", False, "image/svg+xml"),
@@ -408,9 +323,10 @@ def downloads_ui(menu, shown, step: int) -> None:
             at = -1 if whole else step
 
             def make(fmt=fmt, at=at) -> bytes:
-                return export_bytes(source, inputs, number, items, fmt, at)
+                return shown.export(fmt, at)
 
-            name = f"autograd-pass{number}" + ("" if whole else f"-step{step + 1}") + f".{fmt}"
+            at_step = "" if whole else f"-step{step + 1}"
+            name = f"autograd-pass{shown.number}{at_step}.{fmt}"
             too_long = fmt == "gif" and steps + 1 > GIF_MAX_FRAMES
             st.download_button(
                 label,
@@ -484,10 +400,10 @@ def output_ui(run) -> None:
 def graph_area_ui(run, source: str, inputs, card_col):
     """Controls, the player and the step card; the URL follows the step shown.
 
-    Returns what the graph shows, (source, inputs, pass, options), or None when nothing
+    Returns what the graph shows (a compute.RunView), or None when nothing
     current is drawn (an empty program, or the last good graph shown as out of date).
     """
-    from app_ui.compute import drawable_pass, run_program
+    from app_ui.compute import RunView, drawable_pass
 
     with st.container(horizontal=True, gap="small"):
         options_ui()
@@ -497,14 +413,15 @@ def graph_area_ui(run, source: str, inputs, card_col):
         if st.session_state.present:
             st.toggle("Presentation mode", key="present")
     number = pass_ui(run)
-    items = option_items()
+    items = state.option_items()
     shown, stale = None, False
     if drawable_pass(run, number) is not None:
-        shown = (source, inputs, number, items)
-        st.session_state.last_good = (source, inputs, number)
+        shown = RunView(source, inputs, number, items)
+        st.session_state.last_good = shown
     elif not run.ok and "last_good" in st.session_state and active_scenario(source) is None:
         # Mid-edit, the last good graph stays in view; a scenario's error is the lesson itself.
-        shown, stale = (*st.session_state.last_good, items), True
+        last = st.session_state.last_good
+        shown, stale = RunView(last.source, last.inputs, last.number, items), True
     step, drawn = -1, False
     if shown is None:
         hint = EMPTY_HINT if not source.strip() else NO_TENSOR_HINT if run.ok else STOPPED_HINT
@@ -512,46 +429,10 @@ def graph_area_ui(run, source: str, inputs, card_col):
     else:
         step, drawn = graph_ui(shown, stale)
         with card_col:
-            step_card_ui(drawable_pass(run_program(shown[0], shown[1]), shown[2]), step, stale)
+            step_card_ui(shown.pass_(), step, stale)
     downloads_ui(download_menu, shown if drawn else None, step)
-    share_ui(share_menu, url_ui(source, number, step, inputs))
+    share_ui(share_menu, state.url_ui(source, number, step, inputs))
     return None if stale else shown
-
-
-def url_ui(source: str, number: int, step: int, inputs) -> dict[str, str]:
-    """Keep the URL equal to the view, so copying it from the address bar shares it too.
-
-    It is all a page needs to come back as it was on another server (a class server's
-    replica lost): program, pass, step, theme, mode, the drawing options and the variables
-    table (what differs from the defaults).
-    """
-    theme = st.session_state.opt_theme
-    options = tuple(
-        (key.removeprefix("opt_"), st.session_state[key])
-        for key, default in OPTION_DEFAULTS.items()
-        if key != "opt_theme" and st.session_state[key] not in (default, None)
-    )
-    view = share.View(
-        program=source,
-        pass_number=number,
-        step=step,
-        theme=None if theme == "light" else theme,
-        present=st.session_state.present,
-        options=options,
-        variables=tuple(
-            row for row in inputs if {"value": row[1], "requires_grad": row[2]} != VARIABLE_DEFAULT
-        ),
-    )
-    params = share.view_to_params(view)
-    # Compared with what this session last sent as well as with the URL the browser
-    # reported: a rerun requested before the previous URL reached the browser reports the
-    # URL before it, which can match the view while the one on its way does not (the address
-    # bar stayed one step behind, seen in CI). The browser's URL still counts for the back
-    # button, which changes it without a message from us.
-    if st.session_state.get("url_sent") != params or st.query_params.to_dict() != params:
-        st.query_params.from_dict(params)
-        st.session_state.url_sent = params
-    return params
 
 
 def main() -> None:
@@ -559,7 +440,7 @@ def main() -> None:
     from app_ui.compute import warm_workers
 
     warm_workers()
-    url_state_ui()
+    state.url_state_ui()
     present = st.session_state.present
     st.session_state.present_drawn = present
     st.html(PAGE_CSS + (PRESENT_CSS if present else ""))
@@ -594,7 +475,7 @@ def workspace_ui() -> None:
     """Editor, graph, card and panels. A fragment: an edit, a step or an option reruns only
     this, not the title and the examples above it, which no edit changes.
     """
-    keep_state_ui()
+    state.keep_state_ui()
     present = st.session_state.present
     if present != st.session_state.present_drawn:
         st.rerun()  # the mode switch beside the graph changes the whole page

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import astuple
 
 import streamlit as st
 
@@ -73,12 +74,13 @@ def _player_component():
 PLAYER = _player_component()
 
 
-def graph_key(shown: tuple) -> str:
-    """A short id for what the player shows: a new one mounts a fresh player."""
-    return hashlib.sha1(json.dumps(shown, default=str).encode()).hexdigest()[:12]
+def graph_key(shown) -> str:
+    """A short id for what the player shows (a compute.RunView): a new one mounts a fresh
+    player."""
+    return hashlib.sha1(json.dumps(astuple(shown), default=str).encode()).hexdigest()[:12]
 
 
-def show_player(payload, shown: tuple, step: int, *, stale: bool) -> int:
+def show_player(payload, shown, step: int, *, stale: bool) -> int:
     """Mount the player at `step` (-1: before backward); return the step it shows now.
 
     `payload` is compute.PlayerPayload: the player's data, already JSON text.
@@ -109,13 +111,12 @@ def show_player(payload, shown: tuple, step: int, *, stale: bool) -> int:
     return step
 
 
-def _fallback(shown: tuple, step: int) -> int:
+def _fallback(shown, step: int) -> int:
     """A still picture and a slider: the view while the player is not available."""
-    from app_ui.compute import digraph_source, drawable_pass, run_program
+    from app_ui.compute import digraph_source
 
-    source, inputs, number, items = shown
-    steps = len(drawable_pass(run_program(source, inputs), number).steps)
+    steps = len(shown.pass_().steps)
     if steps:
         step = st.slider("Step", -1, steps - 1, step, key=f"fallback-step-{graph_key(shown)}")
-    st.graphviz_chart(digraph_source(source, inputs, number, items, step))
+    st.graphviz_chart(digraph_source(shown, step))
     return step

@@ -6,7 +6,7 @@ from typing import Any
 
 import streamlit as st
 
-from app_ui.checks import flat, leaf_and_gradient, output_name, run_for, symbolic_for
+from app_ui.checks import flat, leaf_and_gradient, output_name, symbolic_for
 
 FONT = 18  # readable from the back of a lecture hall
 MAX_BARS = 64  # more elements than this read better in the tensors table
@@ -118,10 +118,8 @@ def plots_ui(run, shown) -> None:
     """The Plots tab: each picture that fits this program, with one line on how to read it."""
     drawn = False
     if shown:
-        from app_ui.compute import drawable_pass
-
-        sym = symbolic_for(*shown[:3])
-        pass_ = drawable_pass(run_for(shown), shown[2])
+        sym = symbolic_for(shown)
+        pass_ = shown.pass_()
         if sym is not None:
             value, grad = leaf_and_gradient(pass_, sym.variable)
             xs, grads = flat(value), flat(grad)

@@ -365,7 +365,7 @@ def test_runs_and_pictures_are_shared_immutable_values():
     import sys
 
     sys.path.insert(0, str(ROOT))
-    from app_ui.compute import PlayerPayload, drawable_pass, player_payload, run_program
+    from app_ui.compute import PlayerPayload, RunView, drawable_pass, player_payload, run_program
     from graphviz_utils import DrawOptions, player_data
 
     source = CARD.replace("0.3]", "0.35]")  # a program no other test has cached
@@ -373,9 +373,9 @@ def test_runs_and_pictures_are_shared_immutable_values():
     assert run_program(source, ()) is run
     with pytest.raises(dataclasses.FrozenInstanceError):
         run.ok = False
-    payload = player_payload(source, (), 1, ())
+    payload = player_payload(RunView(source))
     assert isinstance(payload, PlayerPayload) and payload.error == ""
-    assert player_payload(source, (), 1, ()) is payload
+    assert player_payload(RunView(source, (), 1, ())) is payload
     expected = player_data(drawable_pass(run, 1), DrawOptions())
     assert json.loads(payload.json) == json.loads(json.dumps(expected))
 
