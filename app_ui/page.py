@@ -31,7 +31,7 @@ NO_TENSOR_HINT = (
     "The program ran, but left no tensor to draw. A graph starts from a tensor: try "
     "`x = param(2.0)` and then `y = x * x + 3 * x`."
 )
-PANELS = ("Tensors", "Check", "Plots", "Console")  # the tabs under the graph
+PANELS = ("Tensors", "Check", "Plots")  # the tabs under the graph
 COLLAPSE_SUGGESTED = 150  # drawn nodes beyond which the app offers to collapse the middle
 PAGE_CSS = """
 <style>
@@ -45,6 +45,20 @@ h1 { font-size: 2rem !important; padding: 0 !important; }
 /* Long values wrap inside the card instead of pushing its table past the border. */
 [class*="st-key-step-card"] table { width: 100%; }
 [class*="st-key-step-card"] code { white-space: normal; overflow-wrap: anywhere; }
+/* A header is one word (".grad"): "anywhere" let the table squeeze it to a letter a line. */
+[class*="st-key-step-card"] th, [class*="st-key-step-card"] th code {
+  white-space: nowrap; overflow-wrap: normal; }
+.st-key-printed pre { max-height: 12rem; }
+.st-key-engine-notes [data-testid="stAlertContainer"] { padding: 0.45rem 0.8rem; }
+/* A phone stacks the columns: the card would sit below a tall graph, a long scroll away.
+   It stays in view at the bottom of the screen instead (a sheet that scrolls inside). */
+@media (max-width: 640px) {
+  [class*="st-key-step-card"] { position: fixed; left: 0.5rem; right: 0.5rem; bottom: 0.5rem;
+    width: auto !important; z-index: 50; max-height: 34vh; overflow-y: auto;
+    background: var(--ae-card-bg, #fff);
+    box-shadow: 0 -4px 16px rgb(0 0 0 / 0.22); }
+  .block-container { padding-bottom: 36vh; }
+}
 /* ... but the chain rule keeps its rows and the alignment of its = signs. */
 [class*="st-key-step-card"] pre code { white-space: pre-wrap !important; font-size: 0.9rem; }
 [class*="st-key-step-card"] pre { padding: 0.6rem 0.7rem; }
@@ -61,6 +75,31 @@ header[data-testid="stHeader"] { display: none; }
 [class*="st-key-step-card"] :is(td, th, code) { font-size: 1.1rem; }
 [class*="st-key-step-card"] pre code { font-size: 1.15rem !important; }
 .st-key-guidance p { font-size: 1.2rem; }
+.st-key-picker { gap: 0.4rem; }
+</style>
+"""
+# The graph's dark theme, picked in Graph options, darkens the page around it as well: the
+# page's own theme (Settings in Streamlit's menu) is the browser's, which Python cannot set.
+DARK_CSS = """
+<style>
+:root { --ae-card-bg: #10141c; }
+[data-testid="stApp"], [data-testid="stHeader"], [data-testid="stBottomBlockContainer"] {
+  background: #0e1117; color: #e6e8ee; }
+[data-testid="stApp"] :is(h1, h2, h3, p, li, label, span, td, th, summary) { color: #e6e8ee; }
+[data-testid="stApp"] [data-testid="stCaptionContainer"] :is(p, span) { color: #a9b0bf; }
+[data-testid="stApp"] :is([data-testid^="stBaseButton"], textarea, input,
+  [data-testid="stSelectbox"] [role="group"],
+  [data-testid="stExpander"] details, [data-testid="stCode"] pre) {
+  background: #1a1f2b; color: #e6e8ee; border-color: #3a4254; }
+[data-testid="stApp"] [data-testid="stCode"] code, [data-testid="stApp"] code {
+  background: #1a1f2b; color: #e6e8ee; }
+[data-testid="stApp"] [data-testid="stVerticalBlockBorderWrapper"],
+[data-testid="stApp"] [class*="st-key-step-card"] { border-color: #3a4254; }
+[data-testid="stPopoverBody"], [role="listbox"], [role="option"] {
+  background: #1a1f2b; color: #e6e8ee; }
+[data-baseweb="tab-list"] button { background: transparent; }
+[data-testid="stApp"] [data-testid="stAlertContainer"] { background: #17263d; }
+[data-testid="stApp"] [data-testid="stTooltipIcon"] * { background: transparent; }
 </style>
 """
 
@@ -99,6 +138,47 @@ def program_ui(editable: bool) -> str:
     return editor_ui(first)
 
 
+def bring_back_ui() -> None:
+    """While an example replaced the person's own program: one click brings it back."""
+    kept = state.own_program()
+    if kept is None:
+        return
+    first = next((ln.strip() for ln in kept.splitlines() if ln.strip()), "")
+    st.button(
+        "Bring back my program",
+        key="bring-back",
+        icon=":material/undo:",
+        on_click=state.bring_back_own,
+        help=f"The program you had before the example: {first[:60]}",
+    )
+
+
+def picker_ui() -> None:
+    """Presentation mode's example picker: every preset and pitfall in one compact menu."""
+    examples = {**{n: p for n, p in PRESETS.items()},
+                **{f"Pitfall: {n}": s.program for n, s in SCENARIOS.items()}}  # fmt: skip
+    shown = st.session_state.get("url_program") or st.session_state.get("program", "")
+    # The menu names the example in the editor, and nothing once it is edited.
+    st.session_state["example-pick"] = next((n for n, p in examples.items() if p == shown), None)
+    with st.container(horizontal=True, gap="small", key="picker", vertical_alignment="center"):
+        st.selectbox(
+            "Example",
+            list(examples),
+            key="example-pick",
+            placeholder="Pick an example…",
+            label_visibility="collapsed",
+            on_change=pick_example,
+            args=(examples,),
+        )
+        bring_back_ui()
+
+
+def pick_example(examples: dict[str, str]) -> None:
+    name = st.session_state["example-pick"]
+    if name is not None:
+        state.load_example(examples[name])
+
+
 def editor_ui(first: str | None) -> str:
     """The program editor; its text is the whole input of a run. `first` is its value on the
     session's first run (the URL's program), unless the browser's editor already has text."""
@@ -106,10 +186,26 @@ def editor_ui(first: str | None) -> str:
         "Program",
         value=first or "",
         key="program",
-        height=300,
+        height=180 if st.session_state.present else 300,
         help="Math style (`param`, `·`, `sigmoid`) or PyTorch pasted from a notebook. "
         "Ctrl+Enter runs it.",
     )
+
+
+def printed_ui(run) -> None:
+    """What the program printed, beside the editor (as `python` would print it)."""
+    if run.stdout.strip():
+        with st.container(key="printed"):
+            st.caption("Printed")
+            st.code(run.stdout.rstrip("\n"), language=None)
+
+
+def notes_ui(run) -> None:
+    """The engine's notes on this run (y.sum() for a vector y, ...), right above the graph."""
+    if run.notes:
+        with st.container(key="engine-notes"):
+            for note in run.notes:
+                st.info(note, icon=":material/info:")
 
 
 def variables_ui(names: tuple[str, ...], editable: bool = True):
@@ -369,9 +465,7 @@ def panels_ui(run, shown) -> None:
     Only the open tab runs (Streamlit's lazy tabs): the finite differences and the Plotly
     figures cost more than the graph itself, and most reruns never look at them.
     """
-    tensors, check, plots, console = st.tabs(
-        list(PANELS), key="panel", on_change="rerun", default=PANELS[0]
-    )
+    tensors, check, plots = st.tabs(list(PANELS), key="panel", on_change="rerun", default=PANELS[0])
     if tensors.open:
         with tensors:
             tensors_ui(run)
@@ -385,16 +479,6 @@ def panels_ui(run, shown) -> None:
 
         with plots:
             plots_ui(run, shown)
-    if console.open:
-        with console:
-            output_ui(run)
-
-
-def output_ui(run) -> None:
-    """The printed output as a console, then the engine's notes."""
-    st.code(run.stdout.rstrip("\n") or "(the program printed nothing)", language=None)
-    for note in run.notes:
-        st.caption(f":material/info: {note}")
 
 
 def graph_area_ui(run, source: str, inputs, card_col):
@@ -413,6 +497,7 @@ def graph_area_ui(run, source: str, inputs, card_col):
         if st.session_state.present:
             st.toggle("Presentation mode", key="present")
     number = pass_ui(run)
+    notes_ui(run)
     items = state.option_items()
     shown, stale = None, False
     if drawable_pass(run, number) is not None:
@@ -479,20 +564,38 @@ def workspace_ui() -> None:
     present = st.session_state.present
     if present != st.session_state.present_drawn:
         st.rerun()  # the mode switch beside the graph changes the whole page
+    # Always one element here, so that a change of theme does not shift (remount) the player.
+    dark = st.session_state.opt_theme == "dark" and not present
+    st.html(DARK_CSS if dark else "<style></style>")
     if present:
+        # The lecturer switches examples and types live without leaving the mode: a compact
+        # picker, and the editor folded away until it is wanted (made only while open).
         graph_col, card_col = st.columns([2, 1])
-        source = program_ui(editable=False)
-        run, inputs = execute_ui(source, editable=False)
         with card_col:
+            picker_ui()
+            editor = st.expander(
+                "Edit the program", icon=":material/edit:", key="present-editor",
+                on_change="rerun",
+            )  # fmt: skip
+            if editor.open:
+                with editor:
+                    source = program_ui(editable=True)
+                    run, inputs = execute_ui(source, editable=True)
+                    printed_ui(run)
+            else:
+                source = program_ui(editable=False)
+                run, inputs = execute_ui(source, editable=False)
             status_ui(run, source)
             guidance_ui(source)
     else:
         edit_col, graph_col, card_col = st.columns([4, 6, 3])
         with edit_col:
+            bring_back_ui()
             source = program_ui(editable=True)
             run, inputs = execute_ui(source, editable=True)
             status_ui(run, source)
             guidance_ui(source)
+            printed_ui(run)
     with graph_col:
         shown = graph_area_ui(run, source, inputs, card_col)
     panels_ui(run, shown)

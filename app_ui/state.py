@@ -135,6 +135,8 @@ def option_items() -> tuple:
     """The drawing options as hashable (field, value) pairs (presentation: slide, no legend)."""
     items = {key.removeprefix("opt_"): st.session_state[key] for key in OPTION_DEFAULTS}
     items["direction"] = items["direction"] or OPTION_DEFAULTS["opt_direction"]
+    if items["theme"] == OPTION_DEFAULTS["opt_theme"] and st.context.theme.type == "dark":
+        items["theme"] = "dark"  # the page is dark (Streamlit's Settings): so is the graph
     if st.session_state.present:
         # A projector needs every pixel for the graph: big type, and no legend under it.
         items["theme"] = "slide"
