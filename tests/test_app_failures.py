@@ -104,9 +104,9 @@ def test_run_over_the_time_limit_says_so_and_recovers(at):
 
 def test_failing_export_raises_a_layout_error_not_a_crash(monkeypatch, tmp_path):
     """The export behind a download fails with a LayoutError that says why (never a crash)."""
-    from app_ui.compute import export_bytes
+    from app_ui.compute import RunView, export_bytes
     from graphviz_utils import LayoutError
 
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(LayoutError, match="not installed"):
-        export_bytes.__wrapped__(program("export-fails"), (), 1, (), "png", -1)
+        export_bytes.__wrapped__(RunView(program("export-fails"), (), 1, ()), "png", -1)
