@@ -87,7 +87,8 @@ DARK_CSS = """
   background: #0e1117; color: #e6e8ee; }
 [data-testid="stApp"] :is(h1, h2, h3, p, li, label, span, td, th, summary) { color: #e6e8ee; }
 [data-testid="stApp"] [data-testid="stCaptionContainer"] :is(p, span) { color: #a9b0bf; }
-[data-testid="stApp"] :is([data-testid^="stBaseButton"], textarea, input,
+[data-testid="stApp"] :is([data-testid^="stBaseButton"], [data-testid="stPopover"] button,
+  textarea, input,
   [data-testid="stSelectbox"] [role="group"],
   [data-testid="stExpander"] details, [data-testid="stCode"] pre) {
   background: #1a1f2b; color: #e6e8ee; border-color: #3a4254; }

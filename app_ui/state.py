@@ -80,11 +80,13 @@ def url_state_ui() -> None:
     if "url_loaded" in st.session_state:
         if _history_navigation():
             view = share.params_to_view(st.query_params.to_dict())
-            if view.program is not None and view.program != st.session_state.get("program"):
-                current = st.session_state.get("program", "")
+            # No program in the URL: the bare address the session was opened with.
+            program = view.program if view.program is not None else DEFAULT_PROGRAM
+            current = st.session_state.get("program", "")
+            if program != current:
                 if current.strip() and not is_example(current):
-                    st.session_state.own_program = current  # Forward brings it back too
-                st.session_state.program = view.program
+                    st.session_state.own_program = current  # one click brings it back too
+                st.session_state.program = program
             _apply(view)
         return
     st.session_state.url_loaded = True
