@@ -31,6 +31,7 @@ NO_TENSOR_HINT = (
     "The program ran, but left no tensor to draw. A graph starts from a tensor: try "
     "`x = param(2.0)` and then `y = x * x + 3 * x`."
 )
+DOT_HINT = "Dot product: `w·x`, or type `w @ x` · Ctrl+Enter runs"
 PANELS = ("Tensors", "Check", "Plots")  # the tabs under the graph
 COLLAPSE_SUGGESTED = 150  # drawn nodes beyond which the app offers to collapse the middle
 PAGE_CSS = """
@@ -183,7 +184,7 @@ def pick_example(examples: dict[str, str]) -> None:
 def editor_ui(first: str | None) -> str:
     """The program editor; its text is the whole input of a run. `first` is its value on the
     session's first run (the URL's program), unless the browser's editor already has text."""
-    return st.text_area(
+    text = st.text_area(
         "Program",
         value=first or "",
         key="program",
@@ -191,6 +192,9 @@ def editor_ui(first: str | None) -> str:
         help="Math style (`param`, `·`, `sigmoid`) or PyTorch pasted from a notebook. "
         "Ctrl+Enter runs it.",
     )
+    # In view, not in a tooltip: few keyboards have a key for ·, and @ is the same product.
+    st.caption(DOT_HINT)
+    return text
 
 
 def printed_ui(run) -> None:

@@ -205,3 +205,19 @@ def test_on_a_phone_the_step_card_is_in_view_with_the_graph(app_page):
     graph = box(stage)
     visible = min(graph["y"] + graph["height"], found["y"]) - max(graph["y"], 0)
     assert visible > 150, "the graph is hidden behind the card"
+
+
+def test_the_dot_operator_hint_is_in_view_and_at_draws_the_same_dot(app_page):
+    """Under the editor, a visible line says how to type · (or @); `w @ x` draws the same
+    DotBackward0 that torch records for a dot product."""
+    hint = app_page.get_by_text("or type w @ x")
+    expect(hint).to_be_visible()
+    editor = box(app_page.locator(EDITOR))
+    found = box(hint)
+    assert 0 <= found["y"] - (editor["y"] + editor["height"]) < 80, "not under the editor"
+    w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    name = (w @ torch.tensor([1.0, 2.0, 3.0])).grad_fn.name()
+    type_program(app_page, CARD_MODEL.replace("w·x", "w @ x").replace("param(1.0)", "param(2.0)"))
+    y = (w @ torch.tensor([1.0, 2.0, 3.0])).item() + 2.0
+    expect(svg_text(app_page, f"= {fmt_value(y)}").first).to_be_visible()
+    expect(svg_text(app_page, name)).to_have_count(1)
