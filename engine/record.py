@@ -28,6 +28,11 @@ RECORDING_SHARE = 0.15
 # Seconds of recording any run may spend regardless: a short loop is recorded on its fixed
 # schedule however busy the machine is (the same program, the same passes).
 RECORDING_ALLOWANCE = 0.5
+# Passes kept after the first `keep` (5: the start of training, and the few passes that a
+# lesson on accumulation or zero_() is about): the latest doublings, so a loop of 10,000
+# steps keeps #40 to #5,120. Every record is copied, sent in the worker's answer and checked
+# there: ten first passes instead of five made a lesson loop's answer about half again as big.
+TAIL = 8
 
 
 class BackwardRecorder:
@@ -38,13 +43,13 @@ class BackwardRecorder:
         *,
         forward: ForwardRecorder | None = None,
         limits: Limits = Limits(),
-        keep: int = 10,
+        keep: int = 5,
     ):
         self.forward = forward
         self.limits = limits
         self.keep = keep
         self.head: list[g.Pass] = []
-        self.tail: deque[g.Pass] = deque(maxlen=keep)
+        self.tail: deque[g.Pass] = deque(maxlen=TAIL)
         self.count = 0
         self.history: list[g.Iteration] = []
         # Each leaf of the latest pass with its .grad before that pass: the explorer's own
