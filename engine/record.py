@@ -143,7 +143,8 @@ class BackwardRecorder:
         for nid, fn in traced.fns.items():
             leaf_id = traced.graph.leaf_of(nid)
             leaf = traced.leaves.get(leaf_id) if leaf_id else None
-            handles.append(fn.register_prehook(partial(_before, started, nid, leaf)))
+            if leaf is not None:  # the leaf's .grad before; an op's hook sees what arrived
+                handles.append(fn.register_prehook(partial(_before, started, nid, leaf)))
             handles.append(
                 fn.register_hook(partial(_after, started, steps, traced, targets, nid, leaf_id))
             )
@@ -197,10 +198,9 @@ def _iteration(number: int, label: str | None, tensor: torch.Tensor, traced: Any
     return g.Iteration(number, label or "output", snapshot(tensor, HISTORY_CAP), leaves)
 
 
-def _before(started: dict, nid: str, leaf: torch.Tensor | None, grad_outputs: tuple) -> None:
+def _before(started: dict, nid: str, leaf: torch.Tensor, grad_outputs: tuple) -> None:
     with unobserved():
-        before = snapshot(leaf.grad) if leaf is not None else None
-        started[nid] = (tuple(snapshot(t) for t in grad_outputs), before)
+        started[nid] = (tuple(snapshot(t) for t in grad_outputs), snapshot(leaf.grad))
 
 
 def _after(
