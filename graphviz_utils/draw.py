@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from html import escape
 from typing import Any
@@ -23,8 +23,8 @@ from .frames import (
     value_row,
 )
 from .layout import Layout, layout
-from .options import DrawOptions
-from .themes import Theme, get_theme
+from .options import DrawOptions, get_theme
+from .themes import Theme
 from .view import View, build_view
 
 # How text that is not shown yet keeps its room: drawn in the background colour (a plain
@@ -93,20 +93,14 @@ def scene(graph_or_pass: g.Graph | g.Pass, options: DrawOptions | None = None) -
     return Scene(view, frames, options, edge_room, grad_room, grad_rows, forward)
 
 
-def options_for(options: DrawOptions | None, theme: str | None) -> DrawOptions:
-    """Options with the theme argument applied (it wins over options.theme)."""
-    options = options or DrawOptions()
-    return replace(options, theme=theme) if theme and theme != options.theme else options
-
-
 def to_digraph(
     graph_or_pass: g.Graph | g.Pass,
-    theme: str | None = None,
+    *,
     step: int | None = None,
     options: DrawOptions | None = None,
 ) -> graphviz.Digraph:
     """The graph as a graphviz.Digraph, styled for `step` of the backward pass (None: before)."""
-    sc = scene(graph_or_pass, options_for(options, theme))
+    sc = scene(graph_or_pass, options)
     return sc.digraph(sc.state(step))
 
 

@@ -13,7 +13,7 @@ from engine.trace import trace
 from engine.values import fmt_shape, fmt_value
 
 from .draw import dot_quote, kind_attrs
-from .themes import get_theme
+from .options import get_theme
 
 
 def make_dot(
