@@ -53,6 +53,17 @@ class Node:
     def is_tensor(self) -> bool:
         return self.kind in TENSOR_KINDS
 
+    @property
+    def exponent_value(self) -> int | float | None:
+        """A power's exponent as the number it saved (x**2: 2); None when not a saved number."""
+        value = next((s.value for s in self.saved if s.name == "exponent"), None)
+        return value if isinstance(value, (int, float)) else None
+
+    @property
+    def exponent_text(self) -> str | None:
+        """A power's saved exponent as text for formulas (a tensor one too); None if unsaved."""
+        return next((s.text for s in self.saved if s.name == "exponent"), None)
+
 
 @dataclass(frozen=True)
 class Edge:

@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from engine.errors import first_line
 from engine.explain import explained
 from engine.values import fmt_value
 
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - never a traceback, whatever the input
-        print(f"error: internal error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        print(f"error: internal error: {type(exc).__name__}: {first_line(exc)}", file=sys.stderr)
         return 1
 
 
@@ -233,11 +234,6 @@ def _app_command(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(PAGE), *flags, "--server.port",
            str(args.port)]  # fmt: skip
     return subprocess.call(cmd)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else ""
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ from typing import Any
 import graphviz
 
 from engine import graph as g
-from engine.values import fmt_shape, fmt_value
+from engine.values import cut, fmt_shape, fmt_value
 
 from .frames import (
     Frame,
@@ -241,7 +241,7 @@ def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
         if o.show_saved:
             for s in node.saved:
                 text = fmt_value(s.value) if s.value is not None else s.text
-                line = _cut(f"saved {s.name}: {text}", o.value_chars + 10)
+                line = cut(f"saved {s.name}: {text}", o.value_chars + 10)
                 rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(line)}</FONT>')
     if node.id in sc.grad_rows:
         rows.append(_grad_row(sc, node, state, hidden))
@@ -362,7 +362,3 @@ def dot_quote(value: str) -> str:
     if value.startswith("<") and value.endswith(">"):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
