@@ -12,6 +12,7 @@ CUT = "cut"  # a value computed under no_grad or detached: its history is cut of
 OUTPUT = "output"  # the tensor backward() starts from
 OP = "op"  # a grad_fn node (AddBackward0, ...)
 ACCUMULATE = "accumulate"  # the AccumulateGrad node that writes a leaf's .grad
+SUMMARY = "summary"  # drawn only: one node standing for a big graph's elided middle
 TENSOR_KINDS = (LEAF, CONSTANT, CUT, OUTPUT)
 
 # Edge kinds. Edges point the way values flow forward; gradients run against them.

@@ -168,10 +168,10 @@ SHAPES: dict[str, dict[str, Any]] = {  # shape, style and peripheries are str; p
     g.OUTPUT: dict(shape="box", style="rounded", pen=1.4, peripheries="2"),
     g.OP: dict(shape="ellipse", style="", pen=1.0),
     g.ACCUMULATE: dict(shape="hexagon", style="", pen=1.0),
-    "summary": dict(shape="note", style="dashed", pen=1.0),
+    g.SUMMARY: dict(shape="note", style="dashed", pen=1.0),
 }
 FILLS = {g.LEAF: "leaf", g.CONSTANT: "constant", g.CUT: "cut", g.OUTPUT: "output",
-         g.OP: "op", g.ACCUMULATE: "accumulate", "summary": "constant"}  # fmt: skip
+         g.OP: "op", g.ACCUMULATE: "accumulate", g.SUMMARY: "constant"}  # fmt: skip
 
 
 def _node_attrs(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
@@ -228,7 +228,7 @@ def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
         value = value_row(node, o.value_chars) if o.show_values else None
         if value is not None:
             rows.append(escape(value))
-    elif node.kind == "summary":
+    elif node.kind == g.SUMMARY:
         rows.append(f'<FONT POINT-SIZE="{fs * 1.2:g}"><B>{escape(node.label)}</B></FONT>')
         rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(node.op or "")}</FONT>')
     else:

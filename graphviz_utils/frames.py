@@ -95,7 +95,7 @@ def _initial_grads(pass_: g.Pass, view: View) -> tuple[tuple[str, str], ...]:
 
 def value_row(node: g.Node, value_chars: int) -> str | None:
     """The value line a node is drawn with (None: it shows no value)."""
-    if node.value is None or node.kind == "summary":
+    if node.value is None or node.kind == g.SUMMARY:
         return None
     value = cut(fmt_value(node.value), value_chars)
     if node.is_tensor:
@@ -173,7 +173,7 @@ def _forward_text(graph: g.Graph, node: g.Node, value_chars: int) -> str:
     value = cut(fmt_value(node.value), value_chars) if node.value is not None else None
     name = node.name or (node.label if node.is_tensor else None)
     formula = None
-    if node.kind != "summary" and len(graph.nodes) <= FORMULA_NODES:
+    if node.kind != g.SUMMARY and len(graph.nodes) <= FORMULA_NODES:
         target = node
         if node.kind == g.OUTPUT:  # the output is what its op computed
             into = graph.edges_into(node.id)
@@ -183,7 +183,7 @@ def _forward_text(graph: g.Graph, node: g.Node, value_chars: int) -> str:
     if formula is None and not name:  # a big graph: say which op, the formula is skipped
         formula = f"{node.label} ({node.op})" if node.op else node.label
     parts = [p for p in (name, formula, value) if p]
-    if node.kind == "summary":
+    if node.kind == g.SUMMARY:
         return f"{node.label} ({node.op}): values pass through"
     if node.kind == g.OUTPUT:
         parts[-1] += ", the output: backward starts from here"

@@ -1,14 +1,19 @@
-"""The small helpers every layer shares, each written once: cutting text, an error's first
-line, and a power's exponent as a number or as text."""
+"""What every layer shares, each written once: cutting text, an error's first line, a power's
+exponent as a number or as text, and the collapsed middle's node kind."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
+from engine import graph as g
 from engine.errors import first_line
 from engine.trace import trace
 from engine.values import cut
+from engine.wire import _NODE_KINDS
+from graphviz_utils.draw import FILLS, SHAPES
+from graphviz_utils.options import DrawOptions
+from graphviz_utils.view import SUMMARY_ID, build_view
 
 
 @pytest.mark.parametrize(("text", "limit"), [("short", 10), ("exactly10!", 10), ("a" * 50, 10)])
@@ -56,3 +61,16 @@ def test_a_tensor_exponent_has_text_but_no_number():
     node = _pow_node(x**e)
     assert node.exponent_value is None
     assert node.exponent_text
+
+
+def test_the_summary_kind_is_one_constant_every_layer_knows():
+    """The collapsed middle's kind is g.SUMMARY: the view makes it, the drawing has a shape
+    and a fill for it, and the worker's wire accepts it."""
+    x = torch.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(80):
+        y = y * 1.01
+    view = build_view(trace(y, {"x": x}), DrawOptions(collapse=True))
+    (summary,) = [n for n in view.nodes if n.id == SUMMARY_ID]
+    assert summary.kind == g.SUMMARY
+    assert g.SUMMARY in SHAPES and g.SUMMARY in FILLS and g.SUMMARY in _NODE_KINDS
