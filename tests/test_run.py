@@ -7,15 +7,14 @@ from pathlib import Path
 
 import pytest
 import torch
-from lesson_reference import lesson_cells
+from programs import PROGRAMS
 
 import engine
 from engine import graph as g
 
 LESSON = Path(__file__).resolve().parent / "data" / "autograd-lesson.txt"  # copy of shared/seeds
 CARD = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
-# The lesson's linear model: its last cell, after the import its first cell makes.
-LINEAR = "import torch\n" + lesson_cells(LESSON)[-1] + "\n"
+LINEAR = PROGRAMS["lesson_linear"]  # the lesson's linear model, from tests/data
 
 
 def plain_python(source: str) -> str:
