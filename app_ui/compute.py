@@ -167,7 +167,7 @@ def export_bytes(
 
     options = draw_options(items)
     pass_ = drawable_pass(run_program(source, inputs), number)
-    return export(pass_, fmt, theme=options.theme, step=step, dpi=150, options=options)
+    return export(pass_, fmt, step=step, dpi=150, options=options)
 
 
 @lru_cache(maxsize=64)
@@ -177,7 +177,7 @@ def digraph_source(source: str, inputs: Inputs, number: int, items: OptionItems,
 
     options = draw_options(items)
     pass_ = drawable_pass(run_program(source, inputs), number)
-    return to_digraph(pass_, theme=options.theme, step=step, options=options).source
+    return to_digraph(pass_, step=step, options=options).source
 
 
 _WARMING: list[threading.Thread] = []

@@ -71,6 +71,11 @@ def fmt_value(value: Any, max_items: int = 6) -> str:
     return fmt_number(value)
 
 
+def cut(text: str, limit: int) -> str:
+    """`text`, or its first limit - 1 characters and "…": never longer than `limit`."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def fmt_shape(shape: tuple[int, ...] | None) -> str:
     if shape is None:
         return ""
