@@ -197,7 +197,7 @@ def export_bytes(view: RunView, fmt: str, step: int | None) -> bytes:
     from graphviz_utils import export
 
     options = draw_options(view.items)
-    return export(view.pass_(), fmt, theme=options.theme, step=step, dpi=150, options=options)
+    return export(view.pass_(), fmt, step=step, dpi=150, options=options)
 
 
 @lru_cache(maxsize=64)
@@ -206,7 +206,7 @@ def digraph_source(view: RunView, step):
     from graphviz_utils import to_digraph
 
     options = draw_options(view.items)
-    return to_digraph(view.pass_(), theme=options.theme, step=step, options=options).source
+    return to_digraph(view.pass_(), step=step, options=options).source
 
 
 _WARMING: list[threading.Thread] = []

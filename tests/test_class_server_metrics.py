@@ -43,6 +43,7 @@ def test_metrics_line_names_every_figure():
     line = metrics_line()
     assert re.fullmatch(
         r"replica=- pid=\d+ sessions=\S+ rss_mb=\d+ tree_mb=\d+ cpu_s=\d+\.\d "
-        r"runs=\d+ p50=\d+\.\d{3} p95=\d+\.\d{3} queue=\d+ crashes=\d+ timeouts=\d+ restarts=\d+",
+        r"runs=\d+ p50=\d+\.\d{3} p95=\d+\.\d{3} queue=\d+ crashes=\d+ timeouts=\d+ restarts=\d+"
+        r" child_cpu_p50=\d+\.\d{3}",
         line,
     ), line

@@ -1,0 +1,43 @@
+"""The worker pool's own figures, and the zygote's warm-up programs."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+import engine
+from engine import worker
+from engine.pool import WorkerPool, _limits_json
+from engine.run import run_here
+
+
+@pytest.mark.parametrize("name", ["WARM_UP", "WARM_UP_MATH", "WARM_UP_LOOP"])
+def test_the_zygote_warm_ups_run_without_an_error(name):
+    """Each warm-up runs whole (one that raised would warm nothing, silently)."""
+    done = run_here(getattr(worker, name), engine.Limits())
+    assert done.ok and done.error is None, done.error
+    assert done.passes
+
+
+def test_each_child_reports_its_cpu_seconds():
+    """A program that spins until its own CPU clock passes 0.3 s: the zygote reports at
+    least that much for its child, and the metrics line shows a median."""
+    pool = WorkerPool(parallel=1, spare=1)
+    try:
+        spin = "import time\nwhile time.process_time() < 0.3:\n    pass\nprint('done')\n"
+        limits = engine.Limits()
+        job = {"op": "run", "numeric": False, "source": spin, "limits": _limits_json(limits),
+               "inputs": None}  # fmt: skip
+        answer = pool.answer(job, limits)
+        assert "run" in answer, answer
+        deadline = time.monotonic() + 10
+        with pool.cond:
+            while not any(c >= 0.3 for c in pool.stats.cpu) and time.monotonic() < deadline:
+                pool.cond.wait(0.1)
+            seen, reaped = list(pool.stats.cpu), pool.stats.reaped
+        assert any(c >= 0.3 for c in seen), seen
+        assert reaped >= 1
+        assert "child_cpu_p50=" in pool.stats.line()
+    finally:
+        pool.shutdown()
