@@ -220,6 +220,7 @@ def _frame_json(f: Frame) -> dict:
         "travel": [list(p) for p in f.travel],
         "grads": [[f"node-{n}", text] for n, text in f.grads],
         "reveal": [[f"node-{n}", text] for n, text in f.reveal],
+        "flow": [[f"node-{a}", f"node-{b}"] for a, b in f.flow],
         "caption": f.caption,
     }
 

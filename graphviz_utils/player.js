@@ -199,6 +199,10 @@
     function size() {
       var winH = window.innerHeight || 800;
       var width = stage.clientWidth || natural.w;
+      // The keys' hint goes where the toolbar has room for it on one row.
+      var room = player.clientWidth;
+      player.classList.toggle("agx-narrow", room < 640);
+      controls.hint(room >= 900);
       band.style.height = bandHeight(width) + "px";
       var chrome = controls.bar.offsetHeight + band.offsetHeight + 2;
       var h;

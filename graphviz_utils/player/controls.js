@@ -33,9 +33,9 @@
     " ": "toggle", Spacebar: "toggle", Home: "first", End: "last",
     "0": "fit", f: "fullscreen",
   };
-  /* The keys that step the player from anywhere on the page. */
+  /* The keys that work from anywhere on the page: stepping, and 0 for the whole graph. */
   var PAGE_KEYS = { ArrowRight: "next", PageDown: "next", ArrowLeft: "prev", PageUp: "prev",
-                    " ": "toggle", Spacebar: "toggle" };
+                    " ": "toggle", Spacebar: "toggle", "0": "fit" };
 
   function keyAction(e, pageWide) {
     if (e.altKey || e.ctrlKey || e.metaKey) return null;
@@ -105,8 +105,9 @@
     bar.appendChild(speed);
     var counter = el("span", { "class": "agx-counter", "data-role": "counter", "aria-live": "polite" });
     bar.appendChild(counter);
-    var hint = el("span", { "class": "agx-keys", "data-role": "keys" },
-                  pageKeys ? "Keys: ← → step · space play" : "Click, then ← → step · space play");
+    var hint = el("span", { "class": "agx-keys", "data-role": "keys" });
+    var hints = pageKeys ? ["Keys: ← → step · space play · 0 whole graph", "Keys: ← → space"]
+                         : ["Click, then ← → step · space play", "Click, then ← → space"];
     bar.appendChild(hint);
     var bFollow = button("follow", "Follow the active node");
     bFollow.setAttribute("aria-pressed", "false");
@@ -161,6 +162,7 @@
         bFirst.disabled = bPrev.disabled = atFirst;
         bNext.disabled = bLast.disabled = atLast;
       },
+      hint: function (long) { hint.textContent = hints[long ? 0 : 1]; },
       following: function (on) { bFollow.setAttribute("aria-pressed", on ? "true" : "false"); },
       detach: function () { document.removeEventListener("keydown", onPage); },
     };

@@ -19,10 +19,11 @@ test("clicker keys step like the arrows, on the page and in the player", () => {
   }
 });
 
-test("Home, End, 0 and f belong to a focused player only; modifiers are the browser's", () => {
+test("Home, End and f belong to a focused player only; modifiers are the browser's", () => {
   assert.equal(controls.keyAction(key("End"), false), "last");
   assert.equal(controls.keyAction(key("End"), true), null);
-  assert.equal(controls.keyAction(key("0"), true), null);
+  assert.equal(controls.keyAction(key("f"), true), null);
+  assert.equal(controls.keyAction(key("0"), true), "fit");
   assert.equal(controls.keyAction(key("ArrowRight", { ctrlKey: true }), true), null);
   assert.equal(controls.keyAction(key("x"), false), null);
 });
