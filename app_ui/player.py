@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from functools import cache
 
 import streamlit as st
 
@@ -129,7 +130,7 @@ HOST_CSS = """
 .ae-host { width: 100%; }
 .ae-host.ae-stale { opacity: 0.45; filter: grayscale(0.8); }
 """
-CARD_STEPS = 80  # beyond this many steps the live card is the frame's caption (the engine's
+CARD_STEPS = 40  # beyond this many steps the live card is the frame's caption (the engine's
 # explanation of the step): a card per step of a big graph costs more than the edit itself
 
 
@@ -152,14 +153,20 @@ def graph_key(shown: tuple) -> str:
     return hashlib.sha1(json.dumps(shown, default=str).encode()).hexdigest()[:12]
 
 
+@cache
+def _markdown():
+    """CommonMark with tables, as Streamlit renders the card; no raw HTML passes through."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": False}).enable("table")
+
+
 def live_cards(pass_, player_json: str) -> list[str]:
     """The step card of every frame the player plays, as HTML: forward frames first (their
     caption), then before backward and each step (app_ui.card's markdown)."""
-    from markdown_it import MarkdownIt
-
     from app_ui.card import step_markdown
 
-    md = MarkdownIt("commonmark", {"html": False}).enable("table")
+    md = _markdown()
     data = json.loads(player_json)
     cards = [_caption_card(md, f["caption"]) for f in data.get("forward", [])]
     if len(pass_.steps) > CARD_STEPS:

@@ -22,6 +22,7 @@
   var STEP_MS = 1400; // one step at 1× speed
   var MAX_TEXT_PX = 40; // a small graph is fitted no bigger than this text height
   var MIN_STAGE_PX = 360; // a flat graph still gets a player this tall (when the window allows)
+  var TINY_PX = 5; // text this small in the fit cannot be read: the player offers Follow
   var CAPTION_LINES = 6; // the caption's room at most, in lines (it scrolls past that)
 
   function el(tag, attrs, text) {
@@ -88,14 +89,18 @@
     }
     var painter = P.paint.create(svg, data, tl, controls.rate);
     var fontPx = painter.fontSize * 4 / 3;
+    // A whole graph whose text is a speck says how to read it: Follow the active node.
+    var tiny = false;
     var view = P.view.attach(stage, canvas, natural, function (v, whole) {
-      note.hidden = whole;
-      note.textContent = following
-        ? "Following the active node: part of the graph is out of view. Show it all (0)"
-        : "Part of the graph is out of view. Show it all (0)";
+      tiny = whole && fontPx * P.view.fitScale(natural, view ? view.box() : natural) * v.s < TINY_PX;
+      note.hidden = whole && (!tiny || following);
+      note.textContent = !whole
+        ? (following ? "Following the active node: part of the graph is out of view. "
+                     : "Part of the graph is out of view. ") + "Show it all (0)"
+        : "Too small to read whole: follow the active node ◎";
       player.toggleAttribute("data-partial", !whole);
     });
-    note.addEventListener("click", fit);
+    note.addEventListener("click", function () { if (tiny) setFollowing(true); else fit(); });
 
     function show(k, animate) {
       k = tl.clamp(k);

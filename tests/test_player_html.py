@@ -255,9 +255,12 @@ def test_big_graph_keeps_the_active_node_readable_in_view(browser, tmp_path):
         at = page.evaluate(ACTIVE_JS)
         assert at["left"] < at["cx"] < at["right"] and at["top"] < at["cy"] < at["bottom"], at
         assert at["h"] >= 40, at  # an op ellipse at its natural size, not a speck
-        assert page.locator("[data-role=view-note]").is_visible()
-    page.keyboard.press("0")  # the whole graph again, and no note
-    assert page.locator("[data-role=view-note]").is_hidden()
+        assert "out of view" in page.locator("[data-role=view-note]").inner_text()
+    page.keyboard.press("0")  # the whole graph again, and a note offering to follow
+    note = page.locator("[data-role=view-note]")
+    assert "Too small to read whole" in note.inner_text()
+    note.click()
+    assert page.locator("[data-role=follow]").get_attribute("aria-pressed") == "true"
     page.close()
 
 
