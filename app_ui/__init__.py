@@ -1,5 +1,7 @@
-"""The Streamlit page's helpers: presets, share links, the step card, the player, cached work.
+"""The Streamlit page and its parts: `page` (the page; app.py calls its `main()`), presets and
+pitfall scenarios, share links, the step card, the player component, checks, plots, tables and
+the cached work behind them (`compute`).
 
-`app.py` stays a thin `main()`; everything here but `player` and `page` is plain Python that
-tests can call without a running Streamlit.
+`page`, `player`, `checks` and `plots` draw with Streamlit; the rest is plain Python that tests
+call without a running Streamlit.
 """

@@ -167,7 +167,7 @@ def export_bytes(
 
     options = draw_options(items)
     pass_ = drawable_pass(run_program(source, inputs), number)
-    return export(pass_, fmt, theme=options.theme, step=step, dpi=150, options=options)
+    return export(pass_, fmt, step=step, dpi=150, options=options)
 
 
 _WARMING: list[threading.Thread] = []

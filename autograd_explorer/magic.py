@@ -15,7 +15,7 @@ from IPython.core.magic_arguments import argument, magic_arguments, parse_argstr
 from IPython.display import display
 
 import engine
-from graphviz_utils import THEMES, DrawOptions, LayoutError
+from graphviz_utils import THEMES, DrawOptions, LayoutError, OptionError
 from graphviz_utils.options import DIRECTIONS
 
 from .cell_html import cell_output
@@ -52,11 +52,15 @@ class AutogradMagics(Magics):
     def autograd(self, line: str, cell: str) -> None:
         """Run the cell, print what it printed, and show its graph, player and leaf grads."""
         args = parse_argstring(self.autograd, line)
-        if args.theme not in THEMES:
-            raise UsageError(f"unknown theme {args.theme!r}; choose one of: {', '.join(THEMES)}")
-        options = DrawOptions(
-            theme=args.theme, direction=args.direction, forward=args.forward, collapse=args.collapse
-        )
+        try:
+            options = DrawOptions(
+                theme=args.theme,
+                direction=args.direction,
+                forward=args.forward,
+                collapse=args.collapse,
+            )
+        except OptionError as exc:
+            raise UsageError(str(exc)) from None
         assert self.shell is not None  # IPython registers magics on a shell
         run = engine.run(cell, NOTEBOOK_LIMITS, trusted=True, namespace=self.shell.user_ns)
         sys.stdout.write(run.stdout)

@@ -5,6 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 
+def first_line(error: object) -> str:
+    """The first line of an exception's (or a warning's) message; "" when it has none."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else ""
+
+
 @dataclass(frozen=True)
 class ErrorInfo:
     """One clear, one-line problem with the user's program."""

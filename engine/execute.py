@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 
-from .errors import ErrorInfo, LimitExceeded, ProgramError, RunTimeout
+from .errors import ErrorInfo, LimitExceeded, ProgramError, RunTimeout, first_line
 from .limits import Limits
 from .math_style import as_tensor, math_builtins, math_functions
 from .names import scope_names
@@ -35,6 +35,7 @@ from .prepare import (
 )
 from .record import real_backward
 from .rng import seed
+from .values import cut
 
 BackwardFn = Callable[..., None]
 _ORIGINAL_TENSOR_BACKWARD = torch.Tensor.backward
@@ -189,7 +190,7 @@ def execute(
         backward_called=state.backward_called,
         undeclared=prepared.free_names,
         math_style=prepared.math_style,
-        warnings=tuple(dict.fromkeys(_first_line(w.message) for w in caught)),
+        warnings=tuple(dict.fromkeys(first_line(w.message) for w in caught)),
     )
 
 
@@ -386,7 +387,7 @@ def _error_info(exc: BaseException, prepared: Prepared, state: _State, limits: L
     """One line for an exception that ended the program: its type, message and line."""
     line, column = _where(exc.__traceback__, prepared)
     kind = type(exc).__name__
-    message = _first_line(exc)
+    message = first_line(exc)
     if isinstance(exc, KeyError) and exc.args:
         message = repr(exc.args[0])
     elif isinstance(exc, MemoryError) or "can't allocate memory" in message:
@@ -405,9 +406,7 @@ def _error_info(exc: BaseException, prepared: Prepared, state: _State, limits: L
         message = f"{message} ({hint})" if hint else message
     elif isinstance(exc, SystemExit):
         message = f"the program exited with status {exc.code!r}"
-    if len(message) > MAX_MESSAGE:
-        message = message[: MAX_MESSAGE - 1] + "…"
-    return ErrorInfo(kind, message, line, column)
+    return ErrorInfo(kind, cut(message, MAX_MESSAGE), line, column)
 
 
 def blocked_message(exc: OSError, line: str) -> str:
@@ -423,11 +422,6 @@ def blocked_message(exc: OSError, line: str) -> str:
     if "kill" in text or "signal" in text:
         return "signalling other processes is blocked here"
     return "this operation is blocked here (the program runs in a sandbox)"
-
-
-def _first_line(error: object) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else ""
 
 
 def first_sentence(message: str) -> str:

@@ -114,8 +114,8 @@ def explain(step: g.Step, graph: g.Graph) -> str:
             continue
         who = _wrap(expression(graph, target))
         if formulas and slot < len(formulas):
-            rule = _unwrap_twice(formulas[slot].format(g=G, n=_exponent(node), **names))
-            numbers = formulas[slot].format(g=arriving, n=_exponent(node), **values)
+            rule = _unwrap_twice(formulas[slot].format(g=G, n=node.exponent_text or "n", **names))
+            numbers = formulas[slot].format(g=arriving, n=node.exponent_text or "n", **values)
             plain = "—" not in numbers and not PROSE.search(numbers)
             shown = f" = {numbers}" if plain and numbers != fmt_value(grad) else ""
             if base_name(step.op) in BROADCASTING and _shape(grad) != arrived_shape:
@@ -226,7 +226,7 @@ def _expression(graph: g.Graph, node_id: str, depth: int, named: bool) -> str:
     if base in INFIX and len(parts) == 2:
         text = f"{parts[0]} {INFIX[base]} {parts[1]}"
     elif base == "Pow" and parts:
-        text = parts[0] + _exponent(node).translate(SUPERSCRIPTS)
+        text = parts[0] + (node.exponent_text or "n").translate(SUPERSCRIPTS)
     elif base in POSTFIX and parts:
         text = parts[0] + node.label  # Wᵀ, a[i], a[idx]
     elif parts:
@@ -284,10 +284,3 @@ def _enclosed(text: str) -> bool:
         if depth == 0 and i < len(text) - 1:
             return False  # "(a − b) · (a + b)": the first pair closes before the end
     return True
-
-
-def _exponent(node: g.Node) -> str:
-    for s in node.saved:
-        if s.name == "exponent":
-            return s.text
-    return "n"

@@ -84,9 +84,9 @@ class LeafOrder:
         self.index: dict[int, tuple[int, Any]] = {}
         self.count = 0
 
-    def see(self, out: Any, args: tuple) -> None:
-        """Number the leaves among an op's output and inputs that are new here."""
-        for t in (out, *_flat(args)):
+    def see(self, out: Any, flat: list) -> None:
+        """Number the leaves among an op's output and (flattened) inputs that are new here."""
+        for t in (out, *flat):
             if isinstance(t, torch.Tensor) and t.requires_grad and t.is_leaf:
                 known = self.index.get(id(t))
                 if known is None or known[1]() is not t:
@@ -217,11 +217,11 @@ class ForwardRecorder(TorchFunctionMode):
             self.resume()
 
     def _note(self, func: Any, args: tuple, out: Any) -> None:
-        self.leaves.see(out, args)
+        flat = _flat(args)
+        self.leaves.see(out, flat)
         if not isinstance(out, torch.Tensor):
             return
         name = func_name(func)
-        tensors = [a for a in _flat(args) if isinstance(a, torch.Tensor)]
         if out.grad_fn is not None:
             # torch's stubs declare Node.metadata a method; on a real grad_fn it is a property.
             metadata: dict = out.grad_fn.metadata  # type: ignore[assignment]
@@ -236,7 +236,9 @@ class ForwardRecorder(TorchFunctionMode):
                 copy = out.detach().clone() if out.numel() <= VALUE_CAP else None
                 metadata[META_KEY] = ForwardOp(name, kept, copy)
             return
-        tracked = tuple(t for t in tensors if t.requires_grad and t is not out)
+        tracked = tuple(
+            t for t in flat if isinstance(t, torch.Tensor) and t.requires_grad and t is not out
+        )
         if tracked and not out.requires_grad:
             if name in ("detach", "detach_"):
                 reason = "detach"

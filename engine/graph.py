@@ -12,6 +12,7 @@ CUT = "cut"  # a value computed under no_grad or detached: its history is cut of
 OUTPUT = "output"  # the tensor backward() starts from
 OP = "op"  # a grad_fn node (AddBackward0, ...)
 ACCUMULATE = "accumulate"  # the AccumulateGrad node that writes a leaf's .grad
+SUMMARY = "summary"  # drawn only: one node standing for a big graph's elided middle
 TENSOR_KINDS = (LEAF, CONSTANT, CUT, OUTPUT)
 
 # Edge kinds. Edges point the way values flow forward; gradients run against them.
@@ -52,6 +53,17 @@ class Node:
     @property
     def is_tensor(self) -> bool:
         return self.kind in TENSOR_KINDS
+
+    @property
+    def exponent_value(self) -> int | float | None:
+        """A power's exponent as the number it saved (x**2: 2); None when not a saved number."""
+        value = next((s.value for s in self.saved if s.name == "exponent"), None)
+        return value if isinstance(value, (int, float)) else None
+
+    @property
+    def exponent_text(self) -> str | None:
+        """A power's saved exponent as text for formulas (a tensor one too); None if unsaved."""
+        return next((s.text for s in self.saved if s.name == "exponent"), None)
 
 
 @dataclass(frozen=True)

@@ -81,8 +81,9 @@ class _Perturb(TorchFunctionMode):
             # initialiser (nn.Linear's uniform_ under no_grad) would overwrite the nudge.
             # Its inputs are numbered first, so that a leaf whose first use is this one
             # (nn.Parameter is made without an op the mode sees) is nudged here.
-            self.leaves.see(None, args)
-            for t in _flat(args):
+            flat = _flat(args)
+            self.leaves.see(None, flat)
+            for t in flat:
                 if isinstance(t, torch.Tensor) and self.leaves.of(t) == self.leaf_index:
                     with torch.no_grad():
                         t.view(-1)[self.element] += self.delta
@@ -91,7 +92,7 @@ class _Perturb(TorchFunctionMode):
         out = func(*args, **kwargs)
         if isinstance(out, torch.Tensor) and name in FACTORIES and out.dtype == torch.float32:
             out = out.detach().double().requires_grad_(out.requires_grad)
-        self.leaves.see(out, args)  # numbered exactly as ForwardRecorder numbers them
+        self.leaves.see(out, _flat(args))  # numbered exactly as ForwardRecorder numbers them
         return out
 
 

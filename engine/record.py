@@ -28,6 +28,11 @@ RECORDING_SHARE = 0.15
 # Seconds of recording any run may spend regardless: a short loop is recorded on its fixed
 # schedule however busy the machine is (the same program, the same passes).
 RECORDING_ALLOWANCE = 0.5
+# Passes kept after the first `keep` (5: the start of training, and the few passes that a
+# lesson on accumulation or zero_() is about): the latest doublings, so a loop of 10,000
+# steps keeps #40 to #5,120. Every record is copied, sent in the worker's answer and checked
+# there: ten first passes instead of five made a lesson loop's answer about half again as big.
+TAIL = 8
 
 
 class BackwardRecorder:
@@ -38,13 +43,13 @@ class BackwardRecorder:
         *,
         forward: ForwardRecorder | None = None,
         limits: Limits = Limits(),
-        keep: int = 10,
+        keep: int = 5,
     ):
         self.forward = forward
         self.limits = limits
         self.keep = keep
         self.head: list[g.Pass] = []
-        self.tail: deque[g.Pass] = deque(maxlen=keep)
+        self.tail: deque[g.Pass] = deque(maxlen=TAIL)
         self.count = 0
         self.history: list[g.Iteration] = []
         # Each leaf of the latest pass with its .grad before that pass: the explorer's own
@@ -138,7 +143,8 @@ class BackwardRecorder:
         for nid, fn in traced.fns.items():
             leaf_id = traced.graph.leaf_of(nid)
             leaf = traced.leaves.get(leaf_id) if leaf_id else None
-            handles.append(fn.register_prehook(partial(_before, started, nid, leaf)))
+            if leaf is not None:  # the leaf's .grad before; an op's hook sees what arrived
+                handles.append(fn.register_prehook(partial(_before, started, nid, leaf)))
             handles.append(
                 fn.register_hook(partial(_after, started, steps, traced, targets, nid, leaf_id))
             )
@@ -192,10 +198,9 @@ def _iteration(number: int, label: str | None, tensor: torch.Tensor, traced: Any
     return g.Iteration(number, label or "output", snapshot(tensor, HISTORY_CAP), leaves)
 
 
-def _before(started: dict, nid: str, leaf: torch.Tensor | None, grad_outputs: tuple) -> None:
+def _before(started: dict, nid: str, leaf: torch.Tensor, grad_outputs: tuple) -> None:
     with unobserved():
-        before = snapshot(leaf.grad) if leaf is not None else None
-        started[nid] = (tuple(snapshot(t) for t in grad_outputs), before)
+        started[nid] = (tuple(snapshot(t) for t in grad_outputs), snapshot(leaf.grad))
 
 
 def _after(

@@ -16,7 +16,7 @@ from typing import Any
 import torch
 
 from . import graph as g
-from .errors import ErrorInfo, ProgramError, RunTimeout
+from .errors import ErrorInfo, ProgramError, RunTimeout, first_line
 from .execute import execute, first_sentence
 from .forward import ForwardRecorder, unobserved
 from .limits import Limits
@@ -140,7 +140,7 @@ def run_here(
         message = f"run time is over the limit of {limits.seconds:g} seconds"
         return g.Run(ok=False, error=ErrorInfo("LimitExceeded", message))
     except Exception as exc:  # noqa: BLE001 - a run must never crash its caller
-        return g.Run(ok=False, error=ErrorInfo(type(exc).__name__, _one_line(exc)))
+        return g.Run(ok=False, error=ErrorInfo(type(exc).__name__, first_line(exc)))
 
 
 def _run(source, limits, inputs, numeric, namespace, seed_rng) -> g.Run:
@@ -290,7 +290,7 @@ def _pass_keeping_grads(
     try:
         recorder(tensor, retain_graph=True, label=label, names=names)
     except RuntimeError as exc:
-        return first_sentence(_one_line(exc))
+        return first_sentence(first_line(exc) or type(exc).__name__)
     finally:
         _restore_grads(kept, recorder)
     return None
@@ -462,8 +462,3 @@ class _isolated:
             torch.set_num_threads(self.threads)
         sys.setrecursionlimit(self.recursion)
         return False
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__

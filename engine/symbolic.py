@@ -136,19 +136,15 @@ def _build(graph, root, inputs, x, leaf_id, table):
             raise _NotElementwise(node.op)
         operands = [done[a] for a in args]
         if base_name(node.op) == "Pow" and len(operands) == 1:
-            operands.append(_exponent(node))  # not watched forward: read the saved exponent
+            exponent = node.exponent_value  # not watched forward: read the saved exponent
+            if exponent is None:
+                raise _NotElementwise("a power without a known exponent")
+            operands.append(exponent)
         try:
             done[nid] = maker(*operands)
         except TypeError as exc:  # an operand autograd dropped and the forward did not show
             raise _NotElementwise(node.op) from exc
     return done.get(root)
-
-
-def _exponent(node: g.Node) -> Any:
-    for s in node.saved:
-        if s.name == "exponent" and isinstance(s.value, (int, float)):
-            return s.value
-    raise _NotElementwise("a power without a known exponent")
 
 
 def _map(value: Any, fn) -> Any:

@@ -13,7 +13,7 @@ from . import graph as g
 from .errors import LimitExceeded
 from .forward import IDLE_NOTE, ForwardRecorder, forward_op
 from .ops import symbol
-from .values import VALUE_CAP, shape_of, snapshot
+from .values import VALUE_CAP, cut, shape_of, snapshot
 
 
 @dataclass
@@ -140,7 +140,7 @@ class _Walker:
         # Forward info exists only where a ForwardRecorder watched; reading metadata costs.
         fwd = forward_op(fn) if self.recorder is not None else None
         saved = self._saved(fn) if self.saved else ()
-        exponent = _exponent(fn)
+        exponent = _pow_exponent(fn)
         name, named = self.fn_names.get(key, (None, None))
         nid = self._add(
             kind=g.OP,
@@ -209,7 +209,7 @@ class _Walker:
             if isinstance(value, torch.Tensor):
                 out.append(g.Saved(label, shape_of(value), snapshot(value, self.cap), "tensor"))
             elif value is not None:
-                out.append(g.Saved(label, None, _plain(value), _short(value)))
+                out.append(g.Saved(label, None, _plain(value), cut(str(value), 50)))
         return tuple(out)
 
 
@@ -229,7 +229,8 @@ def _saved_attributes(kind: type, fn: Any) -> tuple[str, ...]:
     return found
 
 
-def _exponent(fn: Any) -> Any:
+def _pow_exponent(fn: Any) -> Any:
+    """The exponent a live PowBackward holds, for the node's label (x²); None otherwise."""
     if type(fn).__name__.startswith("PowBackward"):
         value = getattr(fn, "_saved_exponent", None)
         return value if isinstance(value, (int, float)) else None
@@ -250,8 +251,3 @@ def _plain(value: Any) -> Any:
     if isinstance(value, (tuple, list)):
         return tuple(_plain(v) for v in value)
     return str(value)
-
-
-def _short(value: Any, limit: int = 50) -> str:
-    text = str(value)
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -44,11 +44,7 @@ def shape_of(tensor: torch.Tensor) -> tuple[int, ...]:
 
 def fmt_number(x: Any) -> str:
     """A number in at most 4 significant digits, without noise like 0.10000000149."""
-    if isinstance(x, bool):
-        return str(x)
-    if isinstance(x, int):
-        return str(x)
-    if isinstance(x, float):
+    if isinstance(x, float):  # first: what explanations format most (bool is no float)
         if not math.isfinite(x):
             return str(x)  # nan, inf, -inf, as Python prints them
         if x == int(x) and abs(x) < 1e6:
@@ -56,7 +52,7 @@ def fmt_number(x: Any) -> str:
         return f"{x:.4g}"
     if isinstance(x, complex):
         return f"{x:.3g}"
-    return str(x)
+    return str(x)  # bool, int, and anything else as Python prints it
 
 
 def fmt_value(value: Any, max_items: int = 6) -> str:
@@ -69,6 +65,11 @@ def fmt_value(value: Any, max_items: int = 6) -> str:
             items.append("…")
         return "[" + ", ".join(items) + "]"
     return fmt_number(value)
+
+
+def cut(text: str, limit: int) -> str:
+    """`text`, or its first limit - 1 characters and "…": never longer than `limit`."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def fmt_shape(shape: tuple[int, ...] | None) -> str:

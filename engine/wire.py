@@ -282,7 +282,7 @@ def _graph(doc: Any, where: str) -> g.Graph:
     return g.Graph(nodes, edges, output, notes)
 
 
-_NODE_KINDS = frozenset((*g.TENSOR_KINDS, g.OP, g.ACCUMULATE, "summary"))
+_NODE_KINDS = frozenset((*g.TENSOR_KINDS, g.OP, g.ACCUMULATE, g.SUMMARY))
 _EDGE_KINDS = frozenset((g.GRAD, g.DATA, g.CUT_EDGE, g.LEAF_EDGE, g.OUT_EDGE))
 
 

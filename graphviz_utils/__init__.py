@@ -7,7 +7,7 @@ from .draw import to_digraph
 from .export import FORMATS, export, player_data
 from .layout import LayoutError
 from .make_dot import make_dot
-from .options import DrawOptions
+from .options import DrawOptions, OptionError
 from .themes import THEMES, Theme
 
 __all__ = [
@@ -15,6 +15,7 @@ __all__ = [
     "THEMES",
     "DrawOptions",
     "LayoutError",
+    "OptionError",
     "Theme",
     "export",
     "make_dot",

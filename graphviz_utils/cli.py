@@ -13,12 +13,13 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from engine.errors import first_line
 from engine.explain import explained
 from engine.values import fmt_value
 
-from .export import FORMATS, PlayerMissing, export
+from .export import FORMATS, PlayerMissing, check_output, export
 from .layout import LayoutError
-from .options import DIRECTIONS, DrawOptions
+from .options import DIRECTIONS, DrawOptions, OptionError
 from .themes import THEMES
 
 # The page's script: in the app_ui package, so an installed wheel has it beside this one.
@@ -54,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args)
     except SystemExit as exc:  # argparse: --help (0) or bad usage (2)
         return exc.code if isinstance(exc.code, int) else 2
-    except UsageError as exc:
+    except (UsageError, OptionError) as exc:  # the library's one check of a drawing option
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except Failed as exc:
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - never a traceback, whatever the input
-        print(f"error: internal error: {type(exc).__name__}: {_one_line(exc)}", file=sys.stderr)
+        print(f"error: internal error: {type(exc).__name__}: {first_line(exc)}", file=sys.stderr)
         return 1
 
 
@@ -175,16 +176,15 @@ def _summary(result) -> list[str]:
 
 
 def _render_command(args: argparse.Namespace) -> int:
-    if args.theme not in THEMES:
-        raise UsageError(f"unknown theme {args.theme!r}; choose one of: {', '.join(THEMES)}")
-    suffix = Path(args.output).suffix.lower().lstrip(".")
-    if suffix not in FORMATS:
-        raise UsageError(
-            f"unknown format {suffix or args.output!r} for {args.output}; "
-            f"choose one of: {', '.join(FORMATS)}"
-        )
-    if args.dpi is not None and not 10 <= args.dpi <= 1200:
-        raise UsageError(f"dpi {args.dpi:g} is out of range: choose 10..1200")
+    # The options first (OptionError, exit 2), so a typo costs no run of the program.
+    check_output(args.output, args.dpi)
+    options = DrawOptions(
+        theme=args.theme,
+        direction=args.direction,
+        fold_accumulate=args.fold_accumulate,
+        transparent=args.transparent,
+        forward=args.forward,
+    )
     result = _run_program(_read(args.file), args.trusted)
     if not result.ok:
         raise Failed(result.error.describe() if result.error else "the program failed")
@@ -197,15 +197,10 @@ def _render_command(args: argparse.Namespace) -> int:
             if steps
             else f"step {args.step} is out of range: there is no backward pass to step through"
         )
-    options = DrawOptions(
-        theme=args.theme,
-        direction=args.direction,
-        fold_accumulate=args.fold_accumulate,
-        transparent=args.transparent,
-        forward=args.forward,
-    )
     try:
         export(target, args.output, step=args.step, dpi=args.dpi, options=options)
+    except OptionError:  # bad usage (exit 2, in main), not a failed drawing
+        raise
     except (LayoutError, ValueError, PlayerMissing) as exc:
         raise Failed(str(exc)) from None
     except OSError as exc:
@@ -239,11 +234,6 @@ def _app_command(args: argparse.Namespace) -> int:
     cmd = [sys.executable, "-m", "streamlit", "run", str(PAGE), *flags, "--server.port",
            str(args.port)]  # fmt: skip
     return subprocess.call(cmd)
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else ""
 
 
 if __name__ == "__main__":

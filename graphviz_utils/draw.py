@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from html import escape
 from typing import Any
@@ -10,7 +10,7 @@ from typing import Any
 import graphviz
 
 from engine import graph as g
-from engine.values import fmt_shape, fmt_value
+from engine.values import cut, fmt_shape, fmt_value
 
 from .frames import (
     Frame,
@@ -23,8 +23,8 @@ from .frames import (
     value_row,
 )
 from .layout import Layout, layout
-from .options import DrawOptions
-from .themes import Theme, get_theme
+from .options import DrawOptions, get_theme
+from .themes import Theme
 from .view import View, build_view
 
 # How text that is not shown yet keeps its room: drawn in the background colour (a plain
@@ -93,20 +93,14 @@ def scene(graph_or_pass: g.Graph | g.Pass, options: DrawOptions | None = None) -
     return Scene(view, frames, options, edge_room, grad_room, grad_rows, forward)
 
 
-def options_for(options: DrawOptions | None, theme: str | None) -> DrawOptions:
-    """Options with the theme argument applied (it wins over options.theme)."""
-    options = options or DrawOptions()
-    return replace(options, theme=theme) if theme and theme != options.theme else options
-
-
 def to_digraph(
     graph_or_pass: g.Graph | g.Pass,
-    theme: str | None = None,
+    *,
     step: int | None = None,
     options: DrawOptions | None = None,
 ) -> graphviz.Digraph:
     """The graph as a graphviz.Digraph, styled for `step` of the backward pass (None: before)."""
-    sc = scene(graph_or_pass, options_for(options, theme))
+    sc = scene(graph_or_pass, options)
     return sc.digraph(sc.state(step))
 
 
@@ -174,10 +168,10 @@ SHAPES: dict[str, dict[str, Any]] = {  # shape, style and peripheries are str; p
     g.OUTPUT: dict(shape="box", style="rounded", pen=1.4, peripheries="2"),
     g.OP: dict(shape="ellipse", style="", pen=1.0),
     g.ACCUMULATE: dict(shape="hexagon", style="", pen=1.0),
-    "summary": dict(shape="note", style="dashed", pen=1.0),
+    g.SUMMARY: dict(shape="note", style="dashed", pen=1.0),
 }
 FILLS = {g.LEAF: "leaf", g.CONSTANT: "constant", g.CUT: "cut", g.OUTPUT: "output",
-         g.OP: "op", g.ACCUMULATE: "accumulate", "summary": "constant"}  # fmt: skip
+         g.OP: "op", g.ACCUMULATE: "accumulate", g.SUMMARY: "constant"}  # fmt: skip
 
 
 def _node_attrs(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
@@ -234,7 +228,7 @@ def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
         value = value_row(node, o.value_chars) if o.show_values else None
         if value is not None:
             rows.append(escape(value))
-    elif node.kind == "summary":
+    elif node.kind == g.SUMMARY:
         rows.append(f'<FONT POINT-SIZE="{fs * 1.2:g}"><B>{escape(node.label)}</B></FONT>')
         rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(node.op or "")}</FONT>')
     else:
@@ -247,7 +241,7 @@ def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
         if o.show_saved:
             for s in node.saved:
                 text = fmt_value(s.value) if s.value is not None else s.text
-                line = _cut(f"saved {s.name}: {text}", o.value_chars + 10)
+                line = cut(f"saved {s.name}: {text}", o.value_chars + 10)
                 rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(line)}</FONT>')
     if node.id in sc.grad_rows:
         rows.append(_grad_row(sc, node, state, hidden))
@@ -368,7 +362,3 @@ def dot_quote(value: str) -> str:
     if value.startswith("<") and value.endswith(">"):
         return value
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from engine import graph as g
 
-from .draw import BLANK, Scene, options_for, scene
+from .draw import BLANK, Scene, scene
 from .frames import Frame, frame_index, state_at
 from .layout import layout_svg, render_pinned
-from .options import DrawOptions
+from .options import DrawOptions, OptionError
 from .themes import Theme
 from .view import COLLAPSED_NODES
 
@@ -38,17 +38,14 @@ def export(
     pass_or_graph: g.Pass | g.Graph,
     path_or_format: str | Path,
     *,
-    theme: str | None = None,
     step: int | None = None,
     dpi: float | None = None,
     options: DrawOptions | None = None,
 ) -> bytes:
     """Render to a format ("png") or a file path ("out.png", written too); returns the bytes."""
-    fmt, path = _format_of(path_or_format)
-    if dpi is not None and not 10 <= dpi <= 1200:
-        raise ValueError(f"dpi {dpi!r} is out of range: choose 10..1200")
+    fmt, path = check_output(path_or_format, dpi)
     dpi = dpi or (GIF_DPI if fmt == "gif" else PNG_DPI)
-    sc = scene(pass_or_graph, options_for(options, theme))
+    sc = scene(pass_or_graph, options)
     if fmt in ("png", "gif") and _pixels(sc, dpi) > MAX_PIXELS:
         # Cairo takes many seconds on a bitmap this big, and nobody can read it: draw about
         # one screen's worth instead (the picture's note says what was collapsed).
@@ -72,14 +69,19 @@ def _pixels(sc: Scene, dpi: float) -> float:
     return width * height * (dpi / 72) ** 2
 
 
-def _format_of(path_or_format: str | Path) -> tuple[str, Path | None]:
+def check_output(path_or_format: str | Path, dpi: float | None = None) -> tuple[str, Path | None]:
+    """The format and the path (None for a bare format) of an export; OptionError when the
+    format or the dpi is not one export() makes."""
+    if dpi is not None and not 10 <= dpi <= 1200:
+        raise OptionError(f"dpi {dpi:g} is out of range: choose 10..1200", dpi)
     text = str(path_or_format)
     if text.lower() in FORMATS:
         return text.lower(), None
     suffix = Path(text).suffix.lower().lstrip(".")
     if suffix not in FORMATS:
-        raise ValueError(
-            f"unknown format {suffix or text!r} for {text!r}; choose one of: {', '.join(FORMATS)}"
+        choices = ", ".join(FORMATS)
+        raise OptionError(
+            f"unknown format {suffix or text!r} for {text}; choose one of: {choices}", text
         )
     return suffix, Path(text)
 
@@ -185,11 +187,10 @@ def player_data(
     pass_or_graph: g.Pass | g.Graph,
     options: DrawOptions | None = None,
     *,
-    theme: str | None = None,
     start: int | None = None,
 ) -> dict:
     """JSON-able data for player.js: the one-layout SVG and what each frame restyles."""
-    return player_data_of(scene(pass_or_graph, options_for(options, theme)), start)
+    return player_data_of(scene(pass_or_graph, options), start)
 
 
 def player_data_of(sc: Scene, start: int | None = None) -> dict:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from engine import graph as g
 from engine.explain import explained, expression
-from engine.values import fmt_value
+from engine.values import cut, fmt_value
 
 from .view import View
 
@@ -58,28 +58,28 @@ def build_frames(pass_: g.Pass | None, view: View, value_chars: int = 36) -> lis
     total = len(pass_.steps)
     first = f"Before backward: {out.label if out else 'the output'}"
     if out is not None and out.value is not None:
-        first += f" = {_cut(fmt_value(out.value), value_chars)}"
+        first += f" = {cut(fmt_value(out.value), value_chars)}"
     frames = [Frame(None, None, (), _initial_grads(pass_, view), first + ".")]
     for step in pass_.steps:
         travel: list[tuple[str, str]] = []
         if step.node == root and step.grad_outputs and graph.output is not None:
             out_edge = view.edge_of.get((root, graph.output, None))
             if out_edge:
-                travel.append((out_edge, _cut(fmt_value(step.grad_outputs[0]), value_chars)))
+                travel.append((out_edge, cut(fmt_value(step.grad_outputs[0]), value_chars)))
         for slot, (grad, target) in enumerate(zip(step.grad_inputs, step.targets, strict=False)):
             edge = view.edge_of.get((target, step.node, slot)) if target else None
             if edge and grad is not None:
-                travel.append((edge, _cut(fmt_value(grad), value_chars)))
+                travel.append((edge, cut(fmt_value(grad), value_chars)))
         grads: tuple[tuple[str, str], ...] = ()
         if step.leaf is not None:
             leaf_edge = view.leaf_edge.get(step.node)
             if leaf_edge and step.grad_outputs:
-                travel.append((leaf_edge, _cut(fmt_value(step.grad_outputs[0]), value_chars)))
+                travel.append((leaf_edge, cut(fmt_value(step.grad_outputs[0]), value_chars)))
             drawn_leaf = view.node_of.get(step.leaf)
             if drawn_leaf is not None:
                 added = step.grad_outputs[0] if step.grad_before is not None else None
                 text = grad_row(graph.node(step.leaf).label, step.grad_after, added)
-                grads = ((drawn_leaf, _cut(text, value_chars + 12)),)
+                grads = ((drawn_leaf, cut(text, value_chars + 12)),)
         caption = f"Step {step.index + 1} of {total}: {step.explanation or step.op}"
         frames.append(Frame(step.index, view.node_of.get(step.node), tuple(travel), grads, caption))
     return frames
@@ -98,9 +98,9 @@ def _initial_grads(pass_: g.Pass, view: View) -> tuple[tuple[str, str], ...]:
 
 def value_row(node: g.Node, value_chars: int) -> str | None:
     """The value line a node is drawn with (None: it shows no value)."""
-    if node.value is None or node.kind == "summary":
+    if node.value is None or node.kind == g.SUMMARY:
         return None
-    value = _cut(fmt_value(node.value), value_chars)
+    value = cut(fmt_value(node.value), value_chars)
     if node.is_tensor:
         return None if _is_number(node.label) else value  # a label such as 3 says its value
     return f"{node.name} = {value}" if node.name else f"= {value}"
@@ -123,7 +123,7 @@ def build_forward_frames(
     if not computed:
         return []
     sources = [n for n in order if n.is_tensor and not into.get(n.id) and not _is_number(n.label)]
-    named = [f"{n.label} = {_cut(fmt_value(n.value), 16)}" if n.value is not None else n.label
+    named = [f"{n.label} = {cut(fmt_value(n.value), 16)}" if n.value is not None else n.label
              for n in sources[:4]]  # fmt: skip
     first = "Before forward: the inputs " + ", ".join(named) if named else "Before forward"
     first += ", …" if len(sources) > 4 else ""
@@ -178,10 +178,10 @@ def forward_order(view: View) -> list[g.Node]:
 
 def _forward_text(graph: g.Graph, node: g.Node, value_chars: int) -> str:
     """Caption text such as "w · x = 1.4", or "h = x × 3 = 6.0"; the formula on small graphs."""
-    value = _cut(fmt_value(node.value), value_chars) if node.value is not None else None
+    value = cut(fmt_value(node.value), value_chars) if node.value is not None else None
     name = node.name or (node.label if node.is_tensor else None)
     formula = None
-    if node.kind != "summary" and len(graph.nodes) <= FORMULA_NODES:
+    if node.kind != g.SUMMARY and len(graph.nodes) <= FORMULA_NODES:
         target = node
         if node.kind == g.OUTPUT:  # the output is what its op computed
             into = graph.edges_into(node.id)
@@ -191,7 +191,7 @@ def _forward_text(graph: g.Graph, node: g.Node, value_chars: int) -> str:
     if formula is None and not name:  # a big graph: say which op, the formula is skipped
         formula = f"{node.label} ({node.op})" if node.op else node.label
     parts = [p for p in (name, formula, value) if p]
-    if node.kind == "summary":
+    if node.kind == g.SUMMARY:
         return f"{node.label} ({node.op}): values pass through"
     if node.kind == g.OUTPUT:
         parts[-1] += ", the output: backward starts from here"
@@ -246,7 +246,3 @@ def _is_number(text: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -10,10 +10,10 @@ import torch
 
 from engine import graph as g
 from engine.trace import trace
-from engine.values import fmt_shape, fmt_value
+from engine.values import cut, fmt_shape, fmt_value
 
 from .draw import dot_quote, kind_attrs
-from .themes import get_theme
+from .options import get_theme
 
 
 def make_dot(
@@ -83,8 +83,7 @@ def _lean_digraph(graph: g.Graph, saved: bool, chars: int) -> graphviz.Digraph:
 
 def _saved_line(s: g.Saved, chars: int) -> str:
     text = fmt_value(s.value) if s.value is not None else s.text
-    line = f"saved {s.name}: {text}"
-    return line if len(line) <= chars + 10 else line[: chars + 9] + "…"
+    return cut(f"saved {s.name}: {text}", chars + 10)
 
 
 def _output_label(tensor: torch.Tensor, names: dict[str, Any]) -> str:

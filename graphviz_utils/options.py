@@ -1,12 +1,34 @@
-"""Drawing options: one frozen value, so it can key caches and travel between modules."""
+"""Drawing options: one frozen value, so it can key caches and travel between modules.
+
+Each option is checked in one place, and a bad one raises OptionError: the CLI, the magic
+and the app all report that one message instead of checking again.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from .themes import get_theme
+from .themes import THEMES, Theme
 
 DIRECTIONS = ("TB", "LR")
+
+
+class OptionError(ValueError):
+    """A drawing or export option that is not one of its choices; `value` is what was given."""
+
+    def __init__(self, message: str, value: Any):
+        super().__init__(message)
+        self.value = value
+
+
+def get_theme(name: str) -> Theme:
+    """The theme called `name`; an OptionError naming the choices otherwise."""
+    try:
+        return THEMES[name]
+    except (KeyError, TypeError):
+        choices = ", ".join(THEMES)
+        raise OptionError(f"unknown theme {name!r}; choose one of: {choices}", name) from None
 
 
 @dataclass(frozen=True)
@@ -30,6 +52,9 @@ class DrawOptions:
     def __post_init__(self) -> None:
         get_theme(self.theme)  # raises with the list of choices
         if self.direction not in DIRECTIONS:
-            raise ValueError(f"unknown direction {self.direction!r}; choose TB or LR")
+            message = (
+                f"unknown direction {self.direction!r}; choose one of: {', '.join(DIRECTIONS)}"
+            )
+            raise OptionError(message, self.direction)
         if self.max_nodes < 1:
-            raise ValueError(f"max_nodes must be at least 1, not {self.max_nodes}")
+            raise OptionError(f"max_nodes must be at least 1, not {self.max_nodes}", self.max_nodes)

@@ -101,12 +101,3 @@ THEMES: dict[str, Theme] = {
         forward="#009e73",  # Okabe-Ito's bluish green
     ),
 }
-
-
-def get_theme(name: str) -> Theme:
-    """The theme called `name`; a ValueError naming the choices otherwise."""
-    try:
-        return THEMES[name]
-    except (KeyError, TypeError):
-        choices = ", ".join(THEMES)
-        raise ValueError(f"unknown theme {name!r}; choose one of: {choices}") from None

@@ -134,4 +134,4 @@ def _summary_node(dropped: set[str], graph: g.Graph) -> g.Node:
     tensors = sum(kinds.values()) - ops
     what = f"{ops:,} more ops" if ops else f"{tensors:,} more tensors"
     detail = f"and {tensors:,} tensors, not drawn" if ops and tensors else "not drawn"
-    return replace(g.Node(id=SUMMARY_ID, kind="summary", label=f"… {what} …"), op=detail)
+    return replace(g.Node(id=SUMMARY_ID, kind=g.SUMMARY, label=f"… {what} …"), op=detail)

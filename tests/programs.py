@@ -7,18 +7,16 @@ MATH_PAIRS are math-style programs with the PyTorch programs they stand for.
 
 # ruff: noqa: E501 - the programs are kept verbatim, long lines included
 
+from pathlib import Path
+
+from lesson_reference import lesson_cells
+
+LESSON = Path(__file__).resolve().parent / "data" / "autograd-lesson.txt"  # copy of shared/seeds
+
 # Each program runs in the explorer and, unchanged, in CPython + torch; both must agree.
 PROGRAMS = {
-    "lesson_linear": """
-import torch
-x = torch.tensor([1.0, 2.0, 3.0])
-w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
-b = torch.tensor(1.0, requires_grad=True)
-y = torch.dot(w, x) + b
-print("Output y:", y)
-y.backward()
-print(w.grad, b.grad)
-""",
+    # The lesson's linear model, from the lesson itself (its last cell, after its import).
+    "lesson_linear": "import torch\n" + lesson_cells(LESSON)[-1] + "\n",
     "factories": """
 import torch
 print(torch.ones(2, 3), torch.zeros((2,)), torch.eye(3), torch.full((2, 2), 7.0))

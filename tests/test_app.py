@@ -28,9 +28,6 @@ def open_menu(at: AppTest, key: str) -> AppTest:
 
 
 def preset_names() -> list[str]:
-    import sys
-
-    sys.path.insert(0, str(ROOT))
     from app_ui.presets import PRESETS
 
     return list(PRESETS)
@@ -341,9 +338,6 @@ def test_check_tab_nudges_the_variables_table_values():
 def test_a_spinner_only_for_programs_that_loop_or_make_big_tensors():
     """Straight-line programs over small tensors get no spinner (a thread per rerun); a loop
     or a four-digit size does, and every preset with a loop is among them."""
-    import sys
-
-    sys.path.insert(0, str(ROOT))
     from app_ui.compute import may_be_slow
     from app_ui.presets import PRESETS
 
@@ -362,9 +356,7 @@ def test_runs_and_pictures_are_shared_immutable_values():
     a lookup, not a copy), and the JSON is the player data of that run's pass."""
     import dataclasses
     import json
-    import sys
 
-    sys.path.insert(0, str(ROOT))
     from app_ui.compute import PlayerPayload, drawable_pass, player_payload, run_program
     from graphviz_utils import DrawOptions, player_data
 

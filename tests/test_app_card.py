@@ -1,16 +1,11 @@
 """app_ui.card: the step card's words and numbers, checked against torch itself."""
 
-import sys
-from pathlib import Path
-
 import torch
 
 import engine
-from engine.values import fmt_value
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # app_ui lives beside app.py
 from app_ui.card import leaf_grads, step_markdown
 from app_ui.presets import DEFAULT_PROGRAM, PRESETS
+from engine.values import fmt_value
 
 
 def linear_grads() -> dict[str, torch.Tensor]:

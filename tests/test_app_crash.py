@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -20,7 +19,6 @@ from engine.values import fmt_value
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-sys.path.insert(0, str(ROOT))  # app_ui lives beside app.py
 from app_ui.tables import PASS_COLUMN  # noqa: E402
 
 SEGFAULT = "import ctypes\nctypes.string_at(0)\n"

@@ -7,7 +7,6 @@ an export that fails. Every program here is unique to its test, so no cache hide
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,6 @@ import engine
 
 ROOT = Path(__file__).resolve().parent.parent
 APP = str(ROOT / "app.py")
-sys.path.insert(0, str(ROOT))  # app_ui lives beside app.py
 
 
 def program(tag: str, scale: float = 1.0) -> str:

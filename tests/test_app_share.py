@@ -1,12 +1,8 @@
 """app_ui.share: the program and view in a compact, damage-tolerant URL."""
 
-import sys
-from pathlib import Path
-
 from hypothesis import given
 from hypothesis import strategies as st
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # app_ui lives beside app.py
 from app_ui.share import View, decode_program, encode_program, params_to_view, view_to_params
 
 

@@ -2,7 +2,6 @@
 
 import io
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -12,10 +11,8 @@ from PIL import Image
 from playwright.sync_api import expect
 
 import engine
-from engine.values import fmt_value
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # app_ui lives beside app.py
 from app_ui.share import encode_program
+from engine.values import fmt_value
 
 pytestmark = pytest.mark.browser
 

@@ -16,7 +16,6 @@ import re
 import shutil
 import signal
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -33,7 +32,6 @@ from conftest import (
     wait_script_done,
 )
 
-sys.path.insert(0, str(ROOT))  # app_ui and class_server live beside app.py
 from app_ui.share import decode_program, encode_program
 from class_server.metrics import process_tree
 from class_server.run_dir import RunDir

@@ -291,7 +291,6 @@ def test_interpreter_exit_leaves_no_dot_process():
     script = f"""
 import atexit, os, sys
 from pathlib import Path
-sys.path.insert(0, {str(ROOT)!r})
 {inspect.getsource(dot_children)}
 atexit.register(lambda: print("at exit", len(dot_children())))  # runs last: LIFO
 from graphviz_utils.layout import layout_svg
@@ -299,6 +298,7 @@ layout_svg({HAND_WRITTEN[0]!r})
 print("running", len(dot_children()))
 """
     done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True
-    )
+        [sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120,
+        check=True,
+    )  # fmt: skip
     assert done.stdout.split("\n")[:2] == ["running 1", "at exit 0"], done.stderr

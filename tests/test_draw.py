@@ -46,7 +46,7 @@ def test_before_backward_hides_grads_but_keeps_room(lesson):
 
 def test_kinds_differ_by_shape_not_only_colour(lesson):
     """Leaves, constants, outputs and ops get different shapes or borders."""
-    src = to_digraph(lesson, theme="print").source
+    src = to_digraph(lesson, options=DrawOptions(theme="print")).source
     lines = {line.split()[0]: line for line in src.splitlines() if 'id="node-' in line}
     kinds = {n.id: n.kind for n in lesson.graph.nodes}
     looks = {}
@@ -122,7 +122,7 @@ def test_user_text_is_escaped():
 def test_bad_theme_names_the_choices(lesson):
     """An unknown theme is a ValueError listing the themes."""
     with pytest.raises(ValueError, match="unknown theme 'neon'; choose one of: light, dark"):
-        to_digraph(lesson, theme="neon")
+        to_digraph(lesson, options=DrawOptions(theme="neon"))
 
 
 def test_bad_step_names_the_range(lesson):

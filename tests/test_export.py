@@ -14,7 +14,7 @@ import engine
 from graphviz_utils import DrawOptions, export
 from graphviz_utils.draw import scene
 from graphviz_utils.export import HOLD_MS, LAST_MS, STEP_MS, frame_source, render_frame
-from graphviz_utils.themes import get_theme
+from graphviz_utils.options import get_theme
 
 LESSON = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
 SVG = "{http://www.w3.org/2000/svg}"
@@ -120,7 +120,9 @@ def test_gradient_value_on_the_travelling_edge(lesson):
 def test_every_theme_renders(lesson):
     """All themes render to PNG without a Graphviz warning turning into an error."""
     for theme in ("light", "dark", "slide", "print", "colorblind"):
-        assert export(lesson, "png", theme=theme, dpi=36).startswith(b"\x89PNG")
+        assert export(lesson, "png", dpi=36, options=DrawOptions(theme=theme)).startswith(
+            b"\x89PNG"
+        )
 
 
 def test_bad_format_is_clear(lesson):

@@ -8,7 +8,8 @@ import torch
 import engine
 from graphviz_utils.draw import scene
 from graphviz_utils.frames import state_at
-from graphviz_utils.themes import THEMES, get_theme
+from graphviz_utils.options import get_theme
+from graphviz_utils.themes import THEMES
 
 TWICE = (
     "import torch\nw = torch.tensor(2.0, requires_grad=True)\n"

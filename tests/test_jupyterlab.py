@@ -15,12 +15,10 @@ from pathlib import Path
 
 import pytest
 import torch
-
-from engine.values import fmt_value
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import ARTIFACTS, free_port, require, stop
 from lesson_reference import cells_reference
+
+from engine.values import fmt_value
 
 pytestmark = pytest.mark.browser
 

@@ -19,8 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lesson_reference import ReferenceRunError, reference
 
 LESSONS_DIR = Path(__file__).resolve().parent / "data" / "lessons"

@@ -5,17 +5,14 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-
-from engine.values import fmt_value
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
 from conftest import ARTIFACTS, backward_nodes, require_modules
 from lesson_reference import cells_reference, lesson_cells
+
+from engine.values import fmt_value
 
 LESSON = Path(__file__).resolve().parent / "data" / "autograd-lesson.txt"  # copy of shared/seeds
 CELLS = lesson_cells(LESSON)

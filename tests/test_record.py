@@ -108,6 +108,20 @@ def test_keeps_the_first_passes_then_one_at_each_doubling():
     assert [i.number for i in rec.history] == list(range(1, 51))
 
 
+def test_by_default_the_first_five_then_the_doublings_of_five():
+    """The default schedule: passes 1 to 5, then #10, #20, #40; the latest eight of the
+    doublings are kept (of 10,000 passes: #40 to #5,120)."""
+    w = torch.tensor(1.0, requires_grad=True)
+    rec = BackwardRecorder()
+    for _ in range(50):
+        rec(w * 3, label="y")
+    assert [p.number for p in rec.passes] == [1, 2, 3, 4, 5, 10, 20, 40]
+    rec = BackwardRecorder()
+    for _ in range(10_000):
+        rec(w * 3, label="y")
+    assert [p.number for p in rec.passes] == [1, 2, 3, 4, 5, *(5 * 2**k for k in range(3, 11))]
+
+
 def test_a_long_loop_records_the_same_few_passes_every_time():
     """2,000 passes: 17 records (the first 10, then 20, 40, ... 1,280), the same ones every
     run, and a history entry for every pass."""
