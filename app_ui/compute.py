@@ -170,16 +170,6 @@ def export_bytes(
     return export(pass_, fmt, step=step, dpi=150, options=options)
 
 
-@lru_cache(maxsize=64)
-def digraph_source(source: str, inputs: Inputs, number: int, items: OptionItems, step):
-    """DOT text of one step: the fallback picture while the player is unavailable."""
-    from graphviz_utils import to_digraph
-
-    options = draw_options(items)
-    pass_ = drawable_pass(run_program(source, inputs), number)
-    return to_digraph(pass_, step=step, options=options).source
-
-
 _WARMING: list[threading.Thread] = []
 
 
