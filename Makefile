@@ -61,7 +61,10 @@ stop-class:
 	@$(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON)) -m class_server stop --port $(PORT)
 
 # Lint and types first: they take seconds, and any error stops the run before pytest.
+# The player's JS maths has unit tests of its own, in node's built-in runner (no npm).
 test: lint typecheck setup-test
+	$(call debs,nodejs)
+	node --test tests/js/
 	$(BIN)/python -m pytest -q
 
 # Both ruff checks run, so one run lists every problem; either failing fails the target.

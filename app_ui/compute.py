@@ -200,15 +200,6 @@ def export_bytes(view: RunView, fmt: str, step: int | None) -> bytes:
     return export(view.pass_(), fmt, step=step, dpi=150, options=options)
 
 
-@lru_cache(maxsize=64)
-def digraph_source(view: RunView, step):
-    """DOT text of one step: the fallback picture while the player is unavailable."""
-    from graphviz_utils import to_digraph
-
-    options = draw_options(view.items)
-    return to_digraph(view.pass_(), step=step, options=options).source
-
-
 _WARMING: list[threading.Thread] = []
 
 

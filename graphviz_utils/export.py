@@ -221,6 +221,7 @@ def _frame_json(f: Frame) -> dict:
         "travel": [list(p) for p in f.travel],
         "grads": [[f"node-{n}", text] for n, text in f.grads],
         "reveal": [[f"node-{n}", text] for n, text in f.reveal],
+        "flow": [[f"node-{a}", f"node-{b}"] for a, b in f.flow],
         "caption": f.caption,
     }
 
@@ -235,15 +236,23 @@ class PlayerMissing(RuntimeError):
     """player.js or player.css is not installed beside this module (a broken install)."""
 
 
+PLAYER_MODULES = ("timeline", "paint", "controls", "view")  # player/*.js, before player.js
+
+
 def player_assets() -> tuple[str, str]:
-    """The player's JS and CSS, shipped beside this module as package data."""
+    """The player's JS (its modules, then player.js, as one script) and CSS, shipped beside
+    this module as package data."""
+    files = [HERE / "player.js", HERE / "player.css"]
+    files += [HERE / "player" / f"{name}.js" for name in PLAYER_MODULES]
     try:
-        return (HERE / "player.js").read_text(), (HERE / "player.css").read_text()
+        main, css, *modules = (path.read_text() for path in files)
     except OSError as exc:
+        missing = Path(exc.filename or "player.js")
+        name = missing.relative_to(HERE) if missing.is_relative_to(HERE) else missing.name
         raise PlayerMissing(
-            f"the player's {Path(exc.filename or 'player.js').name} is missing from {HERE} "
-            "(reinstall autograd-explorer)"
+            f"the player's {name} is missing from {HERE} (reinstall autograd-explorer)"
         ) from None
+    return "\n".join([*modules, main]), css
 
 
 def html(data: dict) -> bytes:
@@ -251,7 +260,7 @@ def html(data: dict) -> bytes:
     js, css = player_assets()
     # One player on the page: focused at once, so → works without a click first.
     # No "</script>" inside the JSON.
-    payload = json.dumps({**data, "focus": True}).replace("</", "<\\/")
+    payload = json.dumps({**data, "focus": True, "page_keys": True}).replace("</", "<\\/")
     page = PAGE.format(
         title="Autograd Explorer: backward pass",
         css=css,

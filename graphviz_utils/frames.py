@@ -23,6 +23,9 @@ class Frame:
     grads: tuple[tuple[str, str], ...]  # (drawn leaf id, its .grad row text) set at this step
     caption: str
     reveal: tuple[tuple[str, str], ...] = ()  # forward: (drawn node id, value row it computes)
+    # forward: (drawn leaf id, drawn op id) where a leaf's value goes straight into the op; the
+    # AccumulateGrad drawn between them is a backward-only sink, so no drawn edge carries it
+    flow: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -127,16 +130,21 @@ def build_forward_frames(
     frames = [Frame(None, None, (), (), first + ". Values flow along the arrows.")]
     src_of = {e.id: e.src for e in view.edges}
     for k, node in enumerate(computed, start=1):
-        edges = list(into[node.id])
-        # A leaf reaches an op through its AccumulateGrad: the value comes from the leaf.
-        for eid in into[node.id]:
-            if kinds.get(src_of[eid]) == g.ACCUMULATE:
-                edges = into.get(src_of[eid], []) + edges
+        # A leaf's value goes straight into the op: its AccumulateGrad, drawn between them,
+        # only receives gradients, so its edges carry nothing forward.
+        edges = [e for e in into[node.id] if kinds.get(src_of[e]) != g.ACCUMULATE]
+        flow = tuple(
+            (src_of[leaf_edge], node.id)
+            for e in into[node.id]
+            if kinds.get(src_of[e]) == g.ACCUMULATE
+            for leaf_edge in into.get(src_of[e], [])
+        )
         row = value_row(node, value_chars) if show_values else None
         reveal = ((node.id, row),) if row else ()
         text = _forward_text(graph, node, value_chars)
         caption = f"Forward {k} of {len(computed)}: {text}"
-        frames.append(Frame(None, node.id, tuple((e, "") for e in edges), (), caption, reveal))
+        travel = tuple((e, "") for e in edges)
+        frames.append(Frame(None, node.id, travel, (), caption, reveal, flow))
     return frames
 
 

@@ -9,6 +9,7 @@ import pytest
 
 import engine
 from graphviz_utils import export, player_data
+from graphviz_utils.export import player_assets
 
 LESSON = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
 
@@ -80,10 +81,9 @@ def test_player_fills_grads_and_moves_a_token(lesson, browser, tmp_path):
 def test_player_mounts_in_a_shadow_root(lesson, browser, tmp_path):
     """mountPlayer works inside a ShadowRoot, as the app's component uses it."""
     data = player_data(lesson)
-    js = __import__("graphviz_utils").__path__[0] + "/player.js"
     page = browser.new_page()
     page.set_content("<div id=host></div>")
-    page.add_script_tag(path=js)
+    page.add_script_tag(content=player_assets()[0])
     page.evaluate(
         """data => { window.seen = [];
             const root = document.getElementById('host').attachShadow({mode: 'open'});
@@ -168,7 +168,7 @@ def test_every_control_button_has_an_svg_icon(lesson, browser, tmp_path):
                                           : 0}))"""
     )
     roles = {b["role"] for b in buttons}
-    assert roles == {"first", "prev", "play", "next", "last", "fit", "fullscreen"}
+    assert roles == {"first", "prev", "play", "next", "last", "follow", "fit", "fullscreen"}
     for b in buttons:
         assert b["svg"] >= 1 and b["width"] >= 16, b
         assert b["text"] == "" and b["title"] and b["label"] == b["title"], b
@@ -241,18 +241,26 @@ ACTIVE_JS = """() => { const p = document.querySelector('[data-role=player]');
 
 @pytest.mark.browser
 def test_big_graph_keeps_the_active_node_readable_in_view(browser, tmp_path):
-    """On a graph too big to read whole, each step centres its active node at a readable size."""
+    """With Follow on, on a graph too big to read whole, each step centres its active node at
+    a readable size, and the player says that part of the graph is out of view."""
     run = engine.run(CHAIN)
     assert run.ok, run.error
     path = tmp_path / "chain.html"
     export(run.passes[-1], path)
     page = browser.new_page(viewport={"width": 1200, "height": 800})
     page.goto(path.as_uri())
+    page.locator("[data-role=follow]").click()
     for key in ("ArrowRight", "End", "Home", "ArrowRight"):
         page.keyboard.press(key)
         at = page.evaluate(ACTIVE_JS)
         assert at["left"] < at["cx"] < at["right"] and at["top"] < at["cy"] < at["bottom"], at
         assert at["h"] >= 40, at  # an op ellipse at its natural size, not a speck
+        assert "out of view" in page.locator("[data-role=view-note]").inner_text()
+    page.keyboard.press("0")  # the whole graph again, and a note offering to follow
+    note = page.locator("[data-role=view-note]")
+    assert "Too small to read whole" in note.inner_text()
+    note.click()
+    assert page.locator("[data-role=follow]").get_attribute("aria-pressed") == "true"
     page.close()
 
 
@@ -270,10 +278,9 @@ def test_small_graph_is_shown_whole(lesson, browser, tmp_path):
 def test_two_players_on_a_page_keep_their_own_keys(lesson, browser):
     """→ steps only the player that has focus; the other stays where it was."""
     data = player_data(lesson)
-    js = __import__("graphviz_utils").__path__[0] + "/player.js"
     page = browser.new_page()
     page.set_content("<div id=a></div><div id=b></div>")
-    page.add_script_tag(path=js)
+    page.add_script_tag(content=player_assets()[0])
     page.evaluate(
         """data => { mountPlayer(document.getElementById('a'), data, null);
                      mountPlayer(document.getElementById('b'), data, null); }""",
@@ -373,10 +380,9 @@ def test_forward_frames_report_minus_one_then_pass_steps(lesson, browser):
     from graphviz_utils import DrawOptions
 
     data = player_data(lesson, DrawOptions(forward=True))
-    js = __import__("graphviz_utils").__path__[0] + "/player.js"
     page = browser.new_page()
     page.set_content("<div id=host></div>")
-    page.add_script_tag(path=js)
+    page.add_script_tag(content=player_assets()[0])
     page.evaluate(
         """data => { window.seen = [];
             mountPlayer(document.getElementById('host'), data, i => window.seen.push(i)); }""",

@@ -24,6 +24,7 @@ FORMATS = {"svg": b"<svg", "png": b"\x89PNG", "pdf": b"%PDF", "gif": b"GIF8", "h
 SHIPPED = [
     "graphviz_utils/player.js",
     "graphviz_utils/player.css",
+    "graphviz_utils/player/view.js",
     "app_ui/page.py",
     "app_ui/favicon.svg",
     "autograd_explorer/__init__.py",
