@@ -18,7 +18,7 @@ from engine import graph as g
 from .draw import BLANK, Scene, options_for, scene
 from .frames import Frame, frame_index, state_at
 from .layout import layout_svg, render_pinned
-from .options import DrawOptions
+from .options import DrawOptions, aspect_ratio
 from .themes import Theme
 from .view import COLLAPSED_NODES
 
@@ -90,9 +90,32 @@ def frame_source(sc: Scene, index: int, hidden: str = BLANK) -> str:
 
 
 def render_frame(sc: Scene, index: int, fmt: str, dpi: float = PNG_DPI) -> bytes:
-    """One frame rendered by Graphviz without a new layout (neato -n2)."""
+    """One frame rendered by Graphviz without a new layout (neato -n2); with an aspect
+    option (16:9), framed to that shape, and a PNG at least a full-HD slide wide."""
     timeout = sc.options.layout_seconds
-    return render_pinned(frame_source(sc, index), fmt, timeout, dpi if fmt == "png" else None)
+    source = frame_source(sc, index)
+    ratio = aspect_ratio(sc.options.aspect) if sc.options.aspect else None
+    if ratio is not None and fmt in ("svg", "png", "pdf"):
+        source, width = _framed(source, sc.layout().bb, ratio)
+        dpi = max(dpi, SLIDE_PIXELS * 72 / width)
+    return render_pinned(source, fmt, timeout, dpi if fmt == "png" else None)
+
+
+SLIDE_PIXELS = 1920  # a 16:9 PNG is at least this wide: a full-HD slide
+SLIDE_MARGIN = 0.04  # of the slide's width, kept clear on the tighter side
+
+
+def _framed(source: str, bb: str, ratio: float) -> tuple[str, float]:
+    """DOT whose drawing is centred in a `ratio`-shaped frame (Graphviz's viewport): the
+    whole graph, with a margin, on the tighter side; room to spare on the other."""
+    llx, lly, urx, ury = (float(v) for v in bb.split(","))
+    w, h = (urx - llx) * (1 + 2 * SLIDE_MARGIN), (ury - lly) * (1 + 2 * SLIDE_MARGIN)
+    width = max(w, h * ratio)
+    height = width / ratio
+    cx, cy = (llx + urx) / 2, (lly + ury) / 2
+    view = f'\tgraph [viewport="{width:.2f},{height:.2f},1,{cx:.2f},{cy:.2f}" pad=0 margin=0]\n'
+    body, _, _ = source.rstrip().rpartition("}")  # last, so it wins over the graph's own
+    return body + view + "}\n", width
 
 
 def gif(sc: Scene, dpi: float = GIF_DPI) -> bytes:
