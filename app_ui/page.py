@@ -431,6 +431,11 @@ def downloads_ui(menu, shown, step: int) -> None:
     source, inputs, number, items = shown
     steps = len(drawable_pass(run_program(source, inputs), number).steps)
     with menu:
+        slide = st.toggle(
+            "16:9 slide",
+            key="dl-slide",
+            help="SVG, PNG and PDF framed for a widescreen slide: the whole graph, centred",
+        )
         for fmt, label, whole, mime in (
             ("svg", "SVG of this step", False, "image/svg+xml"),
             ("png", "PNG of this step", False, "image/png"),
@@ -439,11 +444,14 @@ def downloads_ui(menu, shown, step: int) -> None:
             ("html", "HTML player (standalone)", True, "text/html"),
         ):
             at = -1 if whole else step
+            framed = slide and not whole
+            chosen = tuple(sorted((*items, ("aspect", "16:9")))) if framed else items
 
-            def make(fmt=fmt, at=at) -> bytes:
-                return export_bytes(source, inputs, number, items, fmt, at)
+            def make(fmt=fmt, at=at, chosen=chosen) -> bytes:
+                return export_bytes(source, inputs, number, chosen, fmt, at)
 
-            name = f"autograd-pass{number}" + ("" if whole else f"-step{step + 1}") + f".{fmt}"
+            name = f"autograd-pass{number}" + ("" if whole else f"-step{step + 1}")
+            name += ("-16x9" if framed else "") + f".{fmt}"
             too_long = fmt == "gif" and steps + 1 > GIF_MAX_FRAMES
             st.download_button(
                 label,

@@ -18,7 +18,7 @@ from engine.values import fmt_value
 
 from .export import FORMATS, PlayerMissing, export
 from .layout import LayoutError
-from .options import DIRECTIONS, DrawOptions
+from .options import DIRECTIONS, DrawOptions, aspect_ratio
 from .themes import THEMES
 
 # The page's script: in the app_ui package, so an installed wheel has it beside this one.
@@ -95,6 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--fold-accumulate", action="store_true",
                         help="draw AccumulateGrad inside its leaf")  # fmt: skip
     render.add_argument("--transparent", action="store_true", help="no background fill")
+    render.add_argument("--aspect", default=None, metavar="W:H",
+                        help="svg/png/pdf: frame the picture for a slide, e.g. 16:9")  # fmt: skip
     render.add_argument("--forward", action="store_true",
                         help="html: play the forward pass before the backward one")  # fmt: skip
     render.add_argument("--trusted", action="store_true", help=TRUSTED_HELP)
@@ -185,6 +187,8 @@ def _render_command(args: argparse.Namespace) -> int:
         )
     if args.dpi is not None and not 10 <= args.dpi <= 1200:
         raise UsageError(f"dpi {args.dpi:g} is out of range: choose 10..1200")
+    if args.aspect is not None and aspect_ratio(args.aspect) is None:
+        raise UsageError(f"unknown aspect {args.aspect!r}: write it as width:height, e.g. 16:9")
     result = _run_program(_read(args.file), args.trusted)
     if not result.ok:
         raise Failed(result.error.describe() if result.error else "the program failed")
@@ -203,6 +207,7 @@ def _render_command(args: argparse.Namespace) -> int:
         fold_accumulate=args.fold_accumulate,
         transparent=args.transparent,
         forward=args.forward,
+        aspect=args.aspect,
     )
     try:
         export(target, args.output, step=args.step, dpi=args.dpi, options=options)

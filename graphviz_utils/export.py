@@ -10,6 +10,7 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -132,15 +133,103 @@ def gif(sc: Scene, dpi: float = GIF_DPI) -> bytes:
         pngs = list(pool.map(lambda i: render_frame(sc, i, "png", dpi), range(len(sc.frames))))
     images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
     captions = [f.caption for f in sc.frames]
-    captioned = _shared_palette(_with_captions(images, captions, sc, dpi), sc.theme)
-    durations = [STEP_MS] * len(captioned)
+    durations = [STEP_MS] * len(images)
     durations[0] = HOLD_MS
-    durations[-1] = LAST_MS if len(captioned) > 1 else HOLD_MS
+    durations[-1] = LAST_MS if len(images) > 1 else HOLD_MS
+    images, captions, durations = _with_motion(sc, images, captions, durations)
+    captioned = _shared_palette(_with_captions(images, captions, sc, dpi), sc.theme)
     out = io.BytesIO()
     captioned[0].save(
         out, "GIF", save_all=True, append_images=captioned[1:], duration=durations, loop=0
     )
     return out.getvalue()
+
+
+MOTION_FRAMES = 6  # in-between frames of a token travelling its edge, before each step
+MOTION_MS = 70  # each: the token takes about 0.4 s along its edge, as in the player
+MOTION_BUDGET = 300  # in-between frames in a whole GIF: a long pass moves in fewer
+
+
+def _with_motion(sc: Scene, images: list, captions: list[str], durations: list[int]):
+    """Before each step's frame, in-between frames of the picture before it with a token (the
+    gradient) moving along each edge the step sends it on: from the arrow's head back to its
+    tail, the way gradients flow. Drawn by Pillow on the rendered frame: no Graphviz run."""
+    from PIL import ImageDraw
+
+    steps = len(images) - 1
+    count = min(MOTION_FRAMES, MOTION_BUDGET // max(1, steps))
+    if count < 2 or steps < 1:
+        return images, captions, durations
+    layout = sc.layout()
+    to_pixels = _pixel_map(layout.bb, images[0].size)
+    t = sc.theme
+    radius = max(6, round(images[0].width / 70))
+    out_images, out_captions, out_durations = [images[0]], [captions[0]], [durations[0]]
+    for k in range(1, len(images)):
+        paths = [_spline(layout.edges[e][0]) for e, _ in sc.frames[k].travel if e in layout.edges]
+        paths = [[to_pixels(x, y) for x, y in p] for p in paths if len(p) >= 2]
+        for i in range(1, count + 1) if paths else ():
+            frame = images[k - 1].copy()
+            draw = ImageDraw.Draw(frame)
+            for path in paths:
+                x, y = _along(path, 1 - i / (count + 1))  # head → tail: against the arrow
+                draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=t.travel,
+                             outline=t.background, width=max(1, radius // 3))  # fmt: skip
+            out_images.append(frame)
+            out_captions.append(captions[k])
+            out_durations.append(MOTION_MS)
+        out_images.append(images[k])
+        out_captions.append(captions[k])
+        out_durations.append(durations[k])
+    return out_images, out_captions, out_durations
+
+
+def _pixel_map(bb: str, size: tuple[int, int]):
+    """Graph points (y up, Graphviz's bb) -> pixels of a frame rendered with its padding."""
+    llx, lly, urx, ury = (float(v) for v in bb.split(","))
+    width, height = size
+    pad = 18.0  # the picture's pad: 0.25 inch in points
+    sx = width / (urx - llx + 2 * pad)
+    sy = height / (ury - lly + 2 * pad)
+    return lambda x, y: ((x - llx + pad) * sx, (ury - y + pad) * sy)
+
+
+def _spline(pos: str) -> list[tuple[float, float]]:
+    """Points along a Graphviz edge spline ("e,x,y p0 p1 p2 p3 ..."), from tail to arrow tip."""
+    points, tip = [], None
+    for part in pos.split():
+        fields = part.split(",")
+        if fields[0] in ("e", "s") and len(fields) == 3:
+            if fields[0] == "e":
+                tip = (float(fields[1]), float(fields[2]))
+            continue
+        points.append((float(fields[0]), float(fields[1])))
+    curve = []
+    for j in range(0, len(points) - 3, 3):  # cubic Bézier pieces
+        p0, p1, p2, p3 = points[j : j + 4]
+        for n in range(8):
+            u = n / 8
+            a, b, c, d = (1 - u) ** 3, 3 * u * (1 - u) ** 2, 3 * u * u * (1 - u), u**3
+            curve.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+                          a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))  # fmt: skip
+    if points:
+        curve.append(points[-1])
+    if tip is not None:
+        curve.append(tip)
+    return curve
+
+
+def _along(path: list[tuple[float, float]], share: float) -> tuple[float, float]:
+    """The point `share` (0..1) of the way along a polyline, by length."""
+    pairs = list(pairwise(path))
+    lengths = [((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 for (x1, y1), (x2, y2) in pairs]
+    goal = share * sum(lengths)
+    for ((x1, y1), (x2, y2)), length in zip(pairs, lengths, strict=True):
+        if goal <= length and length > 0:
+            u = goal / length
+            return x1 + u * (x2 - x1), y1 + u * (y2 - y1)
+        goal -= length
+    return path[-1]
 
 
 def _shared_palette(frames: list[Image.Image], theme: Theme) -> list[Image.Image]:
@@ -178,7 +267,9 @@ def _with_captions(images: list[Image.Image], captions: list[str], sc: Scene, dp
     size = max(12, round(t.font_size * 0.95 * dpi / 72))
     font = _font(size)
     chars = max(20, int(width / (size * 0.55)))
-    wrapped = [textwrap.wrap(c, chars) or [""] for c in captions]
+    # Each line of a caption wrapped on its own: the chain rule's rows stay rows.
+    wrapped = [[w for line in c.splitlines() for w in textwrap.wrap(line, chars) or [""]] or [""]
+               for c in captions]  # fmt: skip
     line_h = round(size * 1.35)
     band = line_h * max(len(w) for w in wrapped) + size
     out = []

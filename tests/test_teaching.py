@@ -6,6 +6,7 @@ Every expected number comes from running torch here, in the test.
 
 import re
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import torch
@@ -225,3 +226,30 @@ def test_slide_export_is_sixteen_by_nine_with_the_whole_graph():
     pdf = export(done, "pdf", step=1, options=slide)
     box = [float(v) for v in re.search(rb"MediaBox \[([\d. ]+)\]", pdf).group(1).split()]
     assert abs((box[2] - box[0]) / (box[3] - box[1]) - 16 / 9) < 0.01
+
+
+def test_gif_moves_a_token_along_each_edge_between_steps():
+    """Between two steps the GIF has frames where a token travels the edge: each differs from
+    the step before it only in a small spot of the theme's travel colour, and the spot moves."""
+    import io
+
+    from PIL import Image, ImageChops, ImageSequence
+
+    from graphviz_utils.export import MOTION_FRAMES
+    from graphviz_utils.themes import get_theme
+
+    done = last_pass(SHARED)
+    gif = Image.open(io.BytesIO(export(done, "gif")))
+    frames = [f.convert("RGB") for f in ImageSequence.Iterator(gif)]
+    assert len(frames) == 1 + len(done.steps) * (MOTION_FRAMES + 1)
+    travel = tuple(int(get_theme("light").travel[i : i + 2], 16) for i in (1, 3, 5))
+    moving = frames[1 : 1 + MOTION_FRAMES]  # the picture before step 1, a token on its way
+    spots = []
+    for earlier, frame in pairwise(moving):
+        box = ImageChops.difference(frame, earlier).getbbox()
+        assert box is not None, "the token moves from frame to frame"
+        width, height = box[2] - box[0], box[3] - box[1]
+        assert width * height < 0.1 * frame.width * frame.height  # tokens, not a new picture
+        assert travel in {c for _, c in frame.crop(box).getcolors(maxcolors=100000)}
+        spots.append(box)
+    assert len(set(spots)) == len(spots)
