@@ -38,13 +38,25 @@ def leaf_grads(pass_: g.Pass, upto: int | None) -> list[tuple[str, Any, str]]:
 NBSP = "\u00a0"
 
 
+WORD_JOINER = "\u2060"  # no line break here: ∂y/∂x stays one piece
+
+
 def unbroken(text: str) -> str:
-    """Text whose vectors never break across lines: the spaces inside brackets made
-    non-breaking ([1.0, 2.0] stays on one line at any width that holds it)."""
-    out, depth = [], 0
-    for ch in text:
-        depth += {"[": 1, "]": -1}.get(ch, 0)
-        out.append(NBSP if ch == " " and depth > 0 else ch)
+    """Text whose vectors and fractions never break across lines: spaces inside brackets,
+    and inside the parentheses of ∂(a × a), made non-breaking; ∂y/∂x joined after the /."""
+    out: list[str] = []
+    held: list[bool] = []  # per open bracket: whether its spaces are held together
+    for i, ch in enumerate(text):
+        if ch in "[(":
+            held.append(ch == "[" or (i > 0 and text[i - 1] == "∂") or bool(held and held[-1]))
+        elif ch in "])" and held:
+            held.pop()
+        if ch == " " and held and held[-1]:
+            out.append(NBSP)
+            continue
+        out.append(ch)
+        if ch == "/" and text[i + 1 : i + 2] == "∂":
+            out.append(WORD_JOINER)
     return "".join(out)
 
 
@@ -84,7 +96,7 @@ def step_markdown(pass_: g.Pass, index: int | None) -> str:
             shown = unbroken(fmt_value(grad))
             table.append(f"| **{name}** | {fmt_shape(leaf.shape)} | {shown}{mark} |")
         blocks.append("\n".join(table))
-    return "\n\n".join(blocks)
+    return unbroken("\n\n".join(blocks))
 
 
 def _no_steps(graph: g.Graph, out: str) -> str:

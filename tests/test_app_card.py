@@ -75,7 +75,7 @@ def test_chain_rule_rows_put_formula_then_numbers_then_result():
     rows = chain_rule_text(dot).splitlines()
     grad = unbroken(fmt_value(linear_grads()["w"].tolist()))
     assert rows == [
-        "∂y/∂w = ∂y/∂(w · x) · x",
+        unbroken("∂y/∂w = ∂y/∂(w · x) · x"),
         f"      = 1.0 · {unbroken('[1.0, 2.0, 3.0]')}",
         f"      = {grad}",
     ]
@@ -86,4 +86,4 @@ def test_summed_output_is_called_L_in_the_card():
     """For y.sum() the card names the output L, says what L is, and never says ∂L/∂out."""
     pass_ = engine.explained(engine.run(PRESETS["x² + 3x"]).passes[0])
     card = step_markdown(pass_, 0)
-    assert "`L = y.sum()`" in card and "∂L/∂L" in card and "∂L/∂out" not in card
+    assert "`L = y.sum()`" in card and unbroken("∂L/∂L") in card and "∂L/∂out" not in card
