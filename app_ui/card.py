@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from engine import graph as g
-from engine.explain import arrival, break_text, d, leaf_write, output_symbol, position, produces
+from engine.explain import (
+    arrival,
+    break_text,
+    d,
+    leaf_write,
+    output_symbol,
+    position,
+    produces,
+    unbroken,
+)
 from engine.values import fmt_shape, fmt_value
 
 
@@ -33,31 +42,6 @@ def leaf_grads(pass_: g.Pass, upto: int | None) -> list[tuple[str, Any, str]]:
                 grad, how = s.grad_after, ("+=" if s.grad_before is not None else "=")
         rows.append((leaf.name or leaf.label, grad, how))
     return rows
-
-
-NBSP = "\u00a0"
-
-
-WORD_JOINER = "\u2060"  # no line break here: ∂y/∂x stays one piece
-
-
-def unbroken(text: str) -> str:
-    """Text whose vectors and fractions never break across lines: spaces inside brackets,
-    and inside the parentheses of ∂(a × a), made non-breaking; ∂y/∂x joined after the /."""
-    out: list[str] = []
-    held: list[bool] = []  # per open bracket: whether its spaces are held together
-    for i, ch in enumerate(text):
-        if ch in "[(":
-            held.append(ch == "[" or (i > 0 and text[i - 1] == "∂") or bool(held and held[-1]))
-        elif ch in "])" and held:
-            held.pop()
-        if ch == " " and held and held[-1]:
-            out.append(NBSP)
-            continue
-        out.append(ch)
-        if ch == "/" and text[i + 1 : i + 2] == "∂":
-            out.append(WORD_JOINER)
-    return "".join(out)
 
 
 def _code(value: Any) -> str:

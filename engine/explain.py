@@ -484,3 +484,28 @@ def break_text(done: g.Pass) -> str:
             f"and {broke.message} (∂{node.label}/∂{node.label} = 1 needs one number)."
         )
     return f"backward() stopped at {where}: {broke.message}"
+
+
+NBSP = "\u00a0"
+
+
+WORD_JOINER = "\u2060"  # no line break here: ∂y/∂x stays one piece
+
+
+def unbroken(text: str) -> str:
+    """Text whose vectors and fractions never break across lines: spaces inside brackets,
+    and inside the parentheses of ∂(a × a), made non-breaking; ∂y/∂x joined after the /."""
+    out: list[str] = []
+    held: list[bool] = []  # per open bracket: whether its spaces are held together
+    for i, ch in enumerate(text):
+        if ch in "[(":
+            held.append(ch == "[" or (i > 0 and text[i - 1] == "∂") or bool(held and held[-1]))
+        elif ch in "])" and held:
+            held.pop()
+        if ch == " " and held and held[-1]:
+            out.append(NBSP)
+            continue
+        out.append(ch)
+        if ch == "/" and text[i + 1 : i + 2] == "∂":
+            out.append(WORD_JOINER)
+    return "".join(out)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine import graph as g
+from engine.explain import WORD_JOINER
 
 from .draw import BLANK, Scene, options_for, scene
 from .frames import Frame, frame_index, state_at
@@ -267,9 +268,11 @@ def _with_captions(images: list[Image.Image], captions: list[str], sc: Scene, dp
     size = max(12, round(t.font_size * 0.95 * dpi / 72))
     font = _font(size)
     chars = max(20, int(width / (size * 0.55)))
-    # Each line of a caption wrapped on its own: the chain rule's rows stay rows.
-    wrapped = [[w for line in c.splitlines() for w in textwrap.wrap(line, chars) or [""]] or [""]
-               for c in captions]  # fmt: skip
+    # Each line of a caption wrapped on its own: the chain rule's rows stay rows. Non-breaking
+    # spaces hold vectors together; the word joiner has no glyph in every font.
+    lines_of = [c.replace(WORD_JOINER, "").splitlines() for c in captions]
+    wrapped = [[w for line in lines for w in textwrap.wrap(line, chars) or [""]] or [""]
+               for lines in lines_of]  # fmt: skip
     line_h = round(size * 1.35)
     band = line_h * max(len(w) for w in wrapped) + size
     out = []

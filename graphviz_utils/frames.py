@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine import graph as g
-from engine.explain import break_text, explained, expression
+from engine.explain import break_text, explained, expression, unbroken
 from engine.values import fmt_value
 
 from .view import View
@@ -81,6 +81,7 @@ def build_frames(pass_: g.Pass | None, view: View, value_chars: int = 36) -> lis
         caption = f"Step {step.index + 1} of {total}: {step.explanation or step.op}"
         if step.index == total - 1 and pass_.broke is not None:
             caption += f"\n{break_text(pass_)}"
+        caption = unbroken(caption)  # a vector or ∂y/∂x never breaks across the caption's lines
         frames.append(Frame(step.index, view.node_of.get(step.node), tuple(travel), grads, caption))
     return frames
 
