@@ -137,8 +137,8 @@ def gif(sc: Scene, dpi: float = GIF_DPI) -> bytes:
     durations = [STEP_MS] * len(images)
     durations[0] = HOLD_MS
     durations[-1] = LAST_MS if len(images) > 1 else HOLD_MS
-    images, captions, durations = _with_motion(sc, images, captions, durations)
     captioned = _shared_palette(_with_captions(images, captions, sc, dpi), sc.theme)
+    captioned, durations = _with_motion(sc, captioned, images[0].size, durations)
     out = io.BytesIO()
     captioned[0].save(
         out, "GIF", save_all=True, append_images=captioned[1:], duration=durations, loop=0
@@ -151,38 +151,43 @@ MOTION_MS = 70  # each: the token takes about 0.4 s along its edge, as in the pl
 MOTION_BUDGET = 300  # in-between frames in a whole GIF: a long pass moves in fewer
 
 
-def _with_motion(sc: Scene, images: list, captions: list[str], durations: list[int]):
-    """Before each step's frame, in-between frames of the picture before it with a token (the
-    gradient) moving along each edge the step sends it on: from the arrow's head back to its
-    tail, the way gradients flow. Drawn by Pillow on the rendered frame: no Graphviz run."""
+def _with_motion(sc: Scene, frames: list, graph_size: tuple[int, int], durations: list[int]):
+    """Before each step's frame, in-between frames with a token (the gradient) moving along
+    each edge the step sends it on: from the arrow's head back to its tail, the way
+    gradients flow. Each is the step's frame (its caption) with the picture before it, the
+    token drawn by Pillow in the shared palette: no Graphviz run, no new quantizing."""
     from PIL import ImageDraw
 
-    steps = len(images) - 1
+    steps = len(frames) - 1
     count = min(MOTION_FRAMES, MOTION_BUDGET // max(1, steps))
     if count < 2 or steps < 1:
-        return images, captions, durations
+        return frames, durations
     layout = sc.layout()
-    to_pixels = _pixel_map(layout.bb, images[0].size)
-    t = sc.theme
-    radius = max(6, round(images[0].width / 70))
-    out_images, out_captions, out_durations = [images[0]], [captions[0]], [durations[0]]
-    for k in range(1, len(images)):
+    to_pixels = _pixel_map(layout.bb, graph_size)
+    palette = frames[0].getpalette() or []
+    colours = [tuple(palette[i : i + 3]) for i in range(0, len(palette), 3)]
+    fill = colours.index(_rgb(sc.theme.travel))
+    edge = colours.index(_rgb(sc.theme.background))
+    radius = max(6, round(graph_size[0] / 70))
+    graph_box = (0, 0, *graph_size)
+    out, out_durations = [frames[0]], [durations[0]]
+    for k in range(1, len(frames)):
         paths = [_spline(layout.edges[e][0]) for e, _ in sc.frames[k].travel if e in layout.edges]
         paths = [[to_pixels(x, y) for x, y in p] for p in paths if len(p) >= 2]
+        before = frames[k - 1].crop(graph_box)
         for i in range(1, count + 1) if paths else ():
-            frame = images[k - 1].copy()
+            frame = frames[k].copy()
+            frame.paste(before, (0, 0))
             draw = ImageDraw.Draw(frame)
             for path in paths:
                 x, y = _along(path, 1 - i / (count + 1))  # head → tail: against the arrow
-                draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=t.travel,
-                             outline=t.background, width=max(1, radius // 3))  # fmt: skip
-            out_images.append(frame)
-            out_captions.append(captions[k])
+                draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill,
+                             outline=edge, width=max(1, radius // 3))  # fmt: skip
+            out.append(frame)
             out_durations.append(MOTION_MS)
-        out_images.append(images[k])
-        out_captions.append(captions[k])
+        out.append(frames[k])
         out_durations.append(durations[k])
-    return out_images, out_captions, out_durations
+    return out, out_durations
 
 
 def _pixel_map(bb: str, size: tuple[int, int]):
