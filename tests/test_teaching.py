@@ -253,3 +253,21 @@ def test_gif_moves_a_token_along_each_edge_between_steps():
         assert travel in {c for _, c in frame.crop(box).getcolors(maxcolors=100000)}
         spots.append(box)
     assert len(set(spots)) == len(spots)
+
+
+def test_a_break_at_no_node_is_refused_on_the_wire():
+    """The worker's answer is untrusted: a break naming a node its graph lacks is a WireError."""
+    import pytest
+
+    from engine.wire import WireError, frame, run_document, run_from_document, unframe
+
+    doc = unframe(frame(run_document(engine.run(NON_SCALAR, trusted=True))), 10**8)
+    assert (
+        run_from_document(doc, 10_000).passes[-1].broke.node == doc["passes"][-1]["broke"]["node"]
+    )
+    doc["passes"][-1]["broke"]["node"] = "n999"
+    with pytest.raises(WireError, match="a break at no node of its graph"):
+        run_from_document(doc, 10_000)
+    doc["passes"][-1]["broke"] = {"node": "n0", "message": 7}
+    with pytest.raises(WireError, match="message"):
+        run_from_document(doc, 10_000)
