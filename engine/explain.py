@@ -186,20 +186,46 @@ def _repeated_targets(step: g.Step) -> set[str]:
 def position(graph: g.Graph, node_id: str, slot: int) -> str:
     """Where an input sits on an op, as the picture shows it: left of ×, right of ×."""
     node = graph.node(node_id)
-    inputs = [e for e in graph.edges_into(node_id) if e.kind in (g.GRAD, g.DATA)]
-    if base_name(node.op or "") in INFIX and len(inputs) == 2 and slot in (0, 1):
+    key = ("inputs", node_id)
+    if key not in graph.memo:  # asked once per input of a cat of thousands
+        graph.memo[key] = sum(e.kind in (g.GRAD, g.DATA) for e in graph.edges_into(node_id))
+    if base_name(node.op or "") in INFIX and graph.memo[key] == 2 and slot in (0, 1):
         return f"{'left' if slot == 0 else 'right'} of {node.label}"
     return f"input {slot + 1} of {node.label}"
 
 
-def contributions(graph: g.Graph, steps: tuple[g.Step, ...], node_id: str) -> list[tuple[str, str]]:
-    """The gradients torch summed into `node_id`'s input, each as (value text, where from),
-    in the order a person reads the program (a·a + a: left of ×, right of ×, from +)."""
-    found = []
+MAX_TERMS = 6  # terms of a sum written out; more are counted
+
+
+def _sent_to(graph: g.Graph, steps: tuple[g.Step, ...]) -> dict[str, list[tuple]]:
+    """Node id -> what the steps sent it, in step order: (step index, sender, slot, grad).
+
+    Built once per pass (every step asks), so a pass of n steps is explained in linear time.
+    """
+    known = graph.memo.get(("sent to",))
+    if known is not None and known[0] is steps:
+        return known[1]
+    index: dict[str, list[tuple]] = {}
     for s in steps:
         for slot, (grad, target) in enumerate(zip(s.grad_inputs, s.targets, strict=False)):
-            if target == node_id and grad is not None:
-                found.append((s.node, slot, grad))
+            if target is not None:
+                index.setdefault(target, []).append((s.index, s.node, slot, grad))
+    graph.memo[("sent to",)] = (steps, index)
+    return index
+
+
+def contributions(
+    graph: g.Graph, steps: tuple[g.Step, ...], node_id: str, before: int | None = None
+) -> list[tuple[str, str]]:
+    """The gradients torch summed into `node_id`'s input, each as (value text, where from),
+    in the order a person reads the program (a·a + a: left of ×, right of ×, from +).
+
+    Only those sent by steps before step `before` (all of them when None)."""
+    found = [
+        (src, slot, grad)
+        for at, src, slot, grad in _sent_to(graph, steps).get(node_id, ())
+        if grad is not None and (before is None or at < before)
+    ]
     if len(found) < 2:
         return []
     rank = _reading_order(graph)
@@ -207,12 +233,19 @@ def contributions(graph: g.Graph, steps: tuple[g.Step, ...], node_id: str) -> li
     per_source: dict[str, int] = {}
     for src, _, _ in found:
         per_source[src] = per_source.get(src, 0) + 1
-    out = []
-    for src, slot, grad in found:
+
+    def term(src: str, slot: int, grad: object) -> tuple[str, str]:
         label = graph.node(src).label
-        where = position(graph, src, slot) if per_source[src] > 1 else f"from {label}"
-        out.append((fmt_value(grad), where))
-    return out
+        return fmt_value(grad), position(graph, src, slot) if per_source[
+            src
+        ] > 1 else f"from {label}"
+
+    if len(found) <= MAX_TERMS:
+        return [term(*f) for f in found]
+    # torch.cat([x] * 1000): a thousand terms read as none; the first few, then the last.
+    hidden = len(found) - MAX_TERMS
+    return [*(term(*f) for f in found[: MAX_TERMS - 1]), ("…", f"{hidden:,} more"),
+            term(*found[-1])]  # fmt: skip
 
 
 def _reading_order(graph: g.Graph) -> dict[tuple[str, int], int]:
@@ -252,7 +285,7 @@ def arrival(graph: g.Graph, step: g.Step, steps: tuple[g.Step, ...] = ()) -> str
     arrived = ", ".join(fmt_value(v) for v in step.grad_outputs) or "nothing"
     if len(step.grad_outputs) != 1:
         return arrived
-    parts = contributions(graph, steps[: step.index], step.node)
+    parts = contributions(graph, steps, step.node, before=step.index)
     if not parts:
         return arrived
     return " + ".join(f"{v} ({w})" for v, w in parts) + f" = {arrived}"
@@ -267,10 +300,10 @@ def leaf_write(graph: g.Graph, step: g.Step, steps: tuple[g.Step, ...] = ()) -> 
     2.0 (right of ×) + 1.0 (from +) = 5.0, or w.grad = 18.0 (already there) + 9.0 = 27.0."""
     leaf = graph.node(step.leaf).label if step.leaf else "leaf"
     arrived = fmt_value(step.grad_outputs[0] if step.grad_outputs else None)
-    parts = contributions(graph, steps[: step.index], step.node) if step.grad_outputs else []
+    parts = contributions(graph, steps, step.node, before=step.index) if step.grad_outputs else []
     terms = [f"{v} ({w})" for v, w in parts]
     if not terms:
-        source = _single_source(graph, steps[: step.index], step.node)
+        source = _single_source(graph, steps, step.node, before=step.index)
         terms = [f"{arrived} ({source})" if source else arrived]
     if step.grad_before is not None:
         terms.insert(0, f"{fmt_value(step.grad_before)} (already there)")
@@ -279,10 +312,10 @@ def leaf_write(graph: g.Graph, step: g.Step, steps: tuple[g.Step, ...] = ()) -> 
     return f"{leaf}.grad = {' + '.join(terms)} = {fmt_value(step.grad_after)}"
 
 
-def _single_source(graph: g.Graph, steps: tuple[g.Step, ...], node_id: str) -> str:
-    for s in steps:
-        if node_id in s.targets:
-            return f"from {graph.node(s.node).label}"
+def _single_source(graph: g.Graph, steps: tuple[g.Step, ...], node_id: str, before: int) -> str:
+    for at, src, _, _ in _sent_to(graph, steps).get(node_id, ()):
+        if at < before:
+            return f"from {graph.node(src).label}"
     return ""
 
 

@@ -154,3 +154,51 @@ def test_a_run_leaves_the_words_to_whoever_shows_a_pass():
     assert all(s.explanation for s in words.steps)
     assert engine.explained(raw) is words and engine.explained(words) is words
     assert [replace(s, explanation="") for s in words.steps] == list(raw.steps)
+
+
+def test_a_sum_of_thousands_of_terms_shows_a_few_and_counts_the_rest():
+    """torch.cat([x] * 50): x.grad's sum writes the first five terms, the count of the
+    others, the last, and torch's own total."""
+    program = "import torch\nx = torch.ones(2, requires_grad=True)\n"
+    program += "y = torch.cat([x] * 50).sum()\ny.backward()\n"
+    x = torch.ones(2, requires_grad=True)
+    torch.cat([x] * 50).sum().backward()
+    words = next(s.explanation for s in engine.explained(engine.run(program).passes[0]).steps
+                 if s.leaf)  # fmt: skip
+    assert "(input 5 of cat) + … (44 more) + " in words
+    assert "(input 6 of cat)" not in words and "(input 50 of cat)" in words
+    assert words.endswith(f"= {fmt_value(tuple(x.grad.tolist()))}.")
+
+
+def test_explaining_a_chain_runs_lines_linear_in_its_steps():
+    """The lines of engine/explain.py that explaining a pass runs grow linearly with a
+    chain's length (counted by a tracer, not timed): each step's sum used to scan every
+    step before it."""
+    import sys
+
+    from engine import explain
+
+    def lines(steps: int) -> int:
+        program = "import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\ny = x\n"
+        program += f"for i in range({steps}):\n    y = torch.tanh(y * 1.01 + 0.1)\n"
+        program += "loss = y.sum()\nloss.backward()\n"
+        done = engine.run(program, numeric=False, trusted=True).passes[0]
+        count = 0
+
+        def local(frame, event, arg):
+            nonlocal count
+            count += event == "line"
+            return local
+
+        def tracer(frame, event, arg):
+            return local if frame.f_code.co_filename == explain.__file__ else None
+
+        sys.settrace(tracer)
+        try:
+            engine.explained(done)
+        finally:
+            sys.settrace(None)
+        return count
+
+    small, big = lines(40), lines(400)
+    assert big <= 11 * small, (small, big)
