@@ -146,8 +146,9 @@ class BackwardRecorder:
         for nid, fn in traced.fns.items():
             leaf_id = traced.graph.leaf_of(nid)
             leaf = traced.leaves.get(leaf_id) if leaf_id else None
-            if leaf is not None:  # the leaf's .grad before; an op's hook sees what arrived
-                handles.append(fn.register_prehook(partial(_before, started, nid, leaf)))
+            # Every node: what arrived, the leaf's .grad before, and (a pre-hook that ran
+            # with no hook after it) where a failing backward stopped.
+            handles.append(fn.register_prehook(partial(_before, started, nid, leaf)))
             handles.append(
                 fn.register_hook(partial(_after, started, steps, traced, targets, nid, leaf_id))
             )
@@ -265,9 +266,10 @@ def _iteration(number: int, label: str | None, tensor: torch.Tensor, traced: Any
     return g.Iteration(number, label or "output", snapshot(tensor, HISTORY_CAP), leaves)
 
 
-def _before(started: dict, nid: str, leaf: torch.Tensor, grad_outputs: tuple) -> None:
+def _before(started: dict, nid: str, leaf: torch.Tensor | None, grad_outputs: tuple) -> None:
     with unobserved():
-        started[nid] = (tuple(snapshot(t) for t in grad_outputs), snapshot(leaf.grad))
+        before = snapshot(leaf.grad) if leaf is not None else None
+        started[nid] = (tuple(snapshot(t) for t in grad_outputs), before)
 
 
 def _after(

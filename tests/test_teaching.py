@@ -232,7 +232,7 @@ def test_gif_moves_a_token_along_each_edge_between_steps():
     from PIL import Image, ImageChops, ImageSequence
 
     from graphviz_utils.export import MOTION_FRAMES
-    from graphviz_utils.themes import get_theme
+    from graphviz_utils.options import get_theme
 
     done = last_pass(SHARED)
     gif = Image.open(io.BytesIO(export(done, "gif")))
