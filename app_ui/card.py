@@ -5,6 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from engine import graph as g
+from engine.explain import (
+    arrival,
+    break_text,
+    d,
+    leaf_write,
+    output_symbol,
+    position,
+    produces,
+    unbroken,
+)
 from engine.values import fmt_shape, fmt_value
 
 
@@ -35,52 +45,57 @@ def leaf_grads(pass_: g.Pass, upto: int | None) -> list[tuple[str, Any, str]]:
 
 
 def _code(value: Any) -> str:
-    return f"`{fmt_value(value)}`"
+    return f"`{unbroken(fmt_value(value))}`"
 
 
 def step_markdown(pass_: g.Pass, index: int | None) -> str:
     """The card for step `index` of a pass; None (or -1) is the moment before backward starts."""
     graph, steps, out = pass_.graph, pass_.steps, pass_.output
+    symbol = output_symbol(graph)
     blocks: list[str] = []  # markdown paragraphs, lists and tables
-    if not steps and any(n.requires_grad for n in graph.nodes):
-        blocks.append(
-            f"**Nothing to step through.** `{out}` is a leaf itself: backward sets its "
-            "`.grad` to 1 directly, with no op in between."
-        )
-    elif not steps:
-        blocks.append("**No backward pass.** Nothing in this graph requires a gradient.")
+    if pass_.broke is not None:
+        blocks.append(f":red[**✗**] {unbroken(break_text(pass_))}")
+    if not steps:
+        blocks += [] if pass_.broke is not None else [_no_steps(graph, out)]
     elif index is None or index < 0:
+        named = f" (`{symbol} = {out}`)" if symbol != out else ""
         blocks += [
             f"**Before backward** · {len(steps)} steps to go",
-            f"The forward pass built this graph. Press ▶ to send ∂{out}/∂{out} = 1 "
-            "back through it, one node at a time, in the order PyTorch runs them.",
+            f"The forward pass built this graph. Press ▶ to send ∂{symbol}/∂{symbol} = 1"
+            f"{named} back through it, one node at a time, in the order PyTorch runs them.",
         ]
     else:
         step = steps[min(index, len(steps) - 1)]
         head = f"**Step {step.index + 1} of {len(steps)}** · `{step.op}`"
-        if loss_symbol(out) != out:
-            head += f" · L = `{out}`"
+        if symbol != out:
+            head += f" · `{symbol} = {out}`"
         blocks.append(head)
-        blocks += _step_blocks(graph, step, loss_symbol(out))
+        blocks += _step_blocks(pass_, step)
     leaves = [n for n in graph.nodes if n.kind == g.LEAF]
     if leaves:
-        table = ["| leaf | shape | `.grad` |", "| --- | --- | --- |"]
+        # Plain text, not code: a table cell of code may wrap anywhere, letter by letter.
+        table = ["| leaf | shape | .grad |", "| --- | --- | --- |"]
         for leaf, (name, grad, how) in zip(leaves, leaf_grads(pass_, index), strict=True):
             mark = " (`+=`)" if how == "+=" else ""
-            table.append(f"| **{name}** | {fmt_shape(leaf.shape)} | {_code(grad)}{mark} |")
+            shown = unbroken(fmt_value(grad))
+            table.append(f"| **{name}** | {fmt_shape(leaf.shape)} | {shown}{mark} |")
         blocks.append("\n".join(table))
-    return "\n\n".join(blocks)
+    return unbroken("\n\n".join(blocks))
 
 
-def loss_symbol(out: str) -> str:
-    """The letter the chain rule uses for the output: its name (y), or L for y.sum()."""
-    return out if out.isidentifier() else "L"
+def _no_steps(graph: g.Graph, out: str) -> str:
+    if any(n.requires_grad for n in graph.nodes):
+        return (
+            f"**Nothing to step through.** `{out}` is a leaf itself: backward sets its "
+            "`.grad` to 1 directly, with no op in between."
+        )
+    return "**No backward pass.** Nothing in this graph requires a gradient."
 
 
-def chain_rule_text(step: g.Step, out: str = "L") -> str:
+def chain_rule_text(step: g.Step) -> str:
     """The engine's explanation as rows: the formula, then = the numbers, then = the result.
 
-    ∂L/∂w = ∂L/∂out · x
+    ∂y/∂w = ∂y/∂(w · x) · x
           = 1.0 · [1.0, 2.0, 3.0]
           = [1.0, 2.0, 3.0]
     """
@@ -94,32 +109,65 @@ def chain_rule_text(step: g.Step, out: str = "L") -> str:
         pad = " " * len(left)
         rows.append(f"{left} = {parts[0]}")
         rows += [f"{pad} = {part}" for part in parts[1:]]
-    return "\n".join(rows).replace("∂L/", f"∂{out}/")
+    return unbroken("\n".join(rows))
 
 
-def _step_blocks(graph: g.Graph, step: g.Step, out: str) -> list[str]:
-    arrived = ", ".join(_code(v) for v in step.grad_outputs) or "nothing"
+def _step_blocks(pass_: g.Pass, step: g.Step) -> list[str]:
+    graph, steps = pass_.graph, pass_.steps
+    symbol = output_symbol(graph)
+    arrived = unbroken(arrival(graph, step, steps))
     if step.leaf is not None:
         leaf = node_name(graph, step.leaf)
-        if step.grad_before is None:
-            write = f"{leaf}.grad = {_code(step.grad_after)}"
-        else:
-            before, after = _code(step.grad_before), _code(step.grad_after)
-            write = f"{leaf}.grad `+=` {arrived}: {before} → {after}"
+        total = ", ".join(_code(v) for v in step.grad_outputs) or "nothing"
         return [
             f"**Runs** AccumulateGrad for leaf **{leaf}**",
-            f"**Arrives** ∂{out}/∂{leaf} = {arrived}",
-            f"**Writes** {write}",
+            f"**Arrives** {d(symbol, leaf)} = {total}",
+            f"**Writes** `{unbroken(leaf_write(graph, step, steps))}`",
         ]
+    repeated = {t for t in step.targets if t is not None and step.targets.count(t) > 1}
     sends = [
-        f"- to **{node_name(graph, target)}**: {_code(grad)}"
-        for grad, target in zip(step.grad_inputs, step.targets, strict=False)
+        f"- to **{node_name(graph, target)}**"
+        + (f" ({position(graph, step.node, slot)})" if target in repeated else "")
+        + f": {_code(grad)}"
+        for slot, (grad, target) in enumerate(zip(step.grad_inputs, step.targets, strict=False))
         if target is not None
     ]
-    chain = chain_rule_text(step, out)
+    chain = chain_rule_text(step)
+    here = d(symbol, produces(graph, step.node))
     return [
         f"**Runs** {node_name(graph, step.node)}",
-        f"**Arrives** ∂{out}/∂out = {arrived}",
+        f"**Arrives** {here} = `{arrived}`",
         *([f"**Chain rule**\n```text\n{chain}\n```"] if chain else []),
         "**Sends**\n" + "\n".join(sends) if sends else "**Sends** nothing: no input needs it",
     ]
+
+
+def pass_label(done: g.Pass, width: int = 18) -> str:
+    """A backward pass as its stepper shows it: #3 · w.grad 18.0 → 27.0 (each leaf's .grad
+    before and after the pass, as torch left them; — for no .grad yet)."""
+    changes = []
+    for step in done.steps:
+        if step.leaf is not None:
+            name = done.graph.node(step.leaf).label
+            before, after = (
+                _short(fmt_value(v), width) for v in (step.grad_before, step.grad_after)
+            )
+            changes.append(f"{name}.grad {before} → {after}")
+    shown = " · ".join(changes[:2]) + (" · …" if len(changes) > 2 else "")
+    if done.broke is not None:
+        shown = "✗ backward() failed"
+    return f"#{done.number} · {shown}" if shown else f"#{done.number} · {done.output}"
+
+
+def point_pass(passes: tuple[g.Pass, ...]) -> int:
+    """The pass a lesson makes its point on: the one where backward failed, else the last
+    that added into a .grad already there (18 → 27), else the last."""
+    broken = [p.number for p in passes if p.broke is not None]
+    if broken:
+        return broken[0]
+    added = [p.number for p in passes if any(s.grad_before is not None for s in p.steps)]
+    return (added or [p.number for p in passes] or [1])[-1]
+
+
+def _short(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"

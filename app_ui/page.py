@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import streamlit as st
@@ -259,7 +260,9 @@ def execute_ui(source: str, editable: bool):
 
 
 def status_ui(run, source: str) -> None:
-    """A clear message for a bad program, naming the line and quoting it."""
+    """A clear message for a bad program, naming the line and quoting it; when only
+    backward() failed, it says that autograd did record the graph, and that the graph
+    marks where backward broke (STOPPED_HINT is for a program that stopped before)."""
     if run.error is None:
         return
     message = run.error.describe()
@@ -267,6 +270,12 @@ def status_ui(run, source: str) -> None:
     line = run.error.line
     if line is not None and 1 <= line <= len(lines) and lines[line - 1].strip():
         message += f"\n\n`{line:>3} | {lines[line - 1].strip()}`"
+    broken = next((p for p in reversed(run.passes) if p.broke is not None), None)
+    if broken is not None:
+        message += (
+            f"\n\nAutograd recorded the graph; only backward #{broken.number} failed. "
+            "The graph marks where it broke (✗)."
+        )
     st.error(message, icon=":material/error:")
 
 
@@ -328,16 +337,41 @@ def options_ui() -> None:
 
 
 def pass_ui(run) -> int:
-    """Which backward() call to show, when the program made more than one."""
+    """Which backward() call to show, when the program made more than one: a stepper whose
+    labels say what each pass did to .grad (#3 · w.grad 18.0 → 27.0).
+
+    An example or pitfall, once loaded, opens on the pass that makes its point (the
+    accumulation, or the pass that failed); a program being typed keeps the pass on screen.
+    """
+    from app_ui.card import pass_label, point_pass
+
     numbers = [p.number for p in run.passes]
-    if st.session_state.pass_number not in numbers:
-        st.session_state.pass_number = numbers[-1] if numbers else 1
+    program = st.session_state.get("program")
+    last = st.session_state.get("pass_program")
+    st.session_state.pass_program = program
+    examples = {*PRESETS.values(), *(s.program for s in SCENARIOS.values())}
+    if (last is not None and program != last and program in examples) or (
+        st.session_state.pass_number not in numbers
+    ):
+        st.session_state.pass_number = point_pass(run.passes)
+    st.session_state.pass_shown = st.session_state.pass_number
     if len(numbers) > 1:
-        labels = {p.number: f"backward #{p.number}: {p.output}" for p in run.passes}
-        st.selectbox(
-            "Backward pass", numbers, key="pass_number", format_func=lambda n: labels.get(n, str(n))
+        labels = {p.number: pass_label(p) for p in run.passes}
+
+        def keep_a_pass() -> None:  # a segmented control can be clicked off
+            if st.session_state.pass_number is None:
+                st.session_state.pass_number = st.session_state.pass_shown
+
+        # Up to six passes are buttons, every label in view; more go on a slider.
+        kind = st.segmented_control if len(numbers) <= 6 else st.select_slider
+        kind(
+            "Backward pass",
+            numbers,
+            key="pass_number",
+            format_func=lambda n: labels.get(n, f"#{n}"),
+            on_change=keep_a_pass,
         )
-    return st.session_state.pass_number
+    return st.session_state.pass_number or st.session_state.pass_shown
 
 
 def graph_ui(shown, stale: bool) -> tuple[int, bool]:
@@ -414,6 +448,11 @@ def downloads_ui(menu, shown, step: int) -> None:
         return
     steps = len(shown.pass_().steps)
     with menu:
+        slide = st.toggle(
+            "16:9 slide",
+            key="dl-slide",
+            help="SVG, PNG and PDF framed for a widescreen slide: the whole graph, centred",
+        )
         for fmt, label, whole, mime in (
             ("svg", "SVG of this step", False, "image/svg+xml"),
             ("png", "PNG of this step", False, "image/png"),
@@ -422,12 +461,16 @@ def downloads_ui(menu, shown, step: int) -> None:
             ("html", "HTML player (standalone)", True, "text/html"),
         ):
             at = -1 if whole else step
+            framed = slide and not whole
+            aspect = tuple(sorted((*shown.items, ("aspect", "16:9"))))
+            chosen = replace(shown, items=aspect) if framed else shown
 
-            def make(fmt=fmt, at=at) -> bytes:
-                return shown.export(fmt, at)
+            def make(fmt=fmt, at=at, chosen=chosen) -> bytes:
+                return chosen.export(fmt, at)
 
             at_step = "" if whole else f"-step{step + 1}"
-            name = f"autograd-pass{shown.number}{at_step}.{fmt}"
+            name = f"autograd-pass{shown.number}{at_step}" + ("-16x9" if framed else "")
+            name += f".{fmt}"
             too_long = fmt == "gif" and steps + 1 > GIF_MAX_FRAMES
             st.download_button(
                 label,

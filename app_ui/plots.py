@@ -117,6 +117,7 @@ def _show(fig, key: str, caption: str) -> None:
 def plots_ui(run, shown) -> None:
     """The Plots tab: each picture that fits this program, with one line on how to read it."""
     drawn = False
+    pass_ = None
     if shown:
         sym = symbolic_for(shown)
         pass_ = shown.pass_()
@@ -129,7 +130,13 @@ def plots_ui(run, shown) -> None:
                   f"Each dashed line touches f at an input; its slope is d{y}/d{sym.variable} "
                   f"there, the gradient autograd wrote into {sym.variable}.grad.")  # fmt: skip
             drawn = True
-    leaf_grads = {
+    # Several passes: the .grad of the pass on screen, not the last one's.
+    on_screen = pass_ if pass_ is not None and len(run.passes) > 1 else None
+    leaf_grads = grads_of_pass(on_screen) if on_screen is not None else {}
+    after = ""
+    if on_screen is not None and leaf_grads:
+        after = f" This is .grad after backward #{on_screen.number}, the pass on screen."
+    leaf_grads = leaf_grads or {
         n: t.effective_grad
         for n, t in run.tensors.items()
         if t.is_leaf and t.effective_grad is not None
@@ -137,10 +144,13 @@ def plots_ui(run, shown) -> None:
     for title, fig in gradient_figures(leaf_grads):
         _show(fig, f"plot-{title}",
               "How much the output changes per unit change of each element: the sign says "
-              "which way is uphill, the size how steep.")  # fmt: skip
+              f"which way is uphill, the size how steep.{after}")  # fmt: skip
         drawn = True
     if len(run.history) > 1:
         loss, *params = history_figures(run.history)
+        if on_screen is not None:  # where the pass on screen sits in the loop
+            number = on_screen.number
+            loss.add_vline(x=number, line_dash="dot", annotation_text=f"#{number}")
         _show(loss, "plot-loss", "The output of every backward call: in training, the loss "
               "going down is the gradient at work.")  # fmt: skip
         for fig in params:
@@ -149,6 +159,21 @@ def plots_ui(run, shown) -> None:
         drawn = True
     if not drawn:
         st.caption("No picture for this program: it has no gradient to plot yet.")
+
+
+def grads_of_pass(done) -> dict[str, Any]:
+    """Each named leaf's .grad as one backward pass left it (torch's values, as lists)."""
+    out = {}
+    for step in done.steps:
+        if step.leaf is not None and step.grad_after is not None:
+            name = done.graph.node(step.leaf).name
+            if name:
+                out[name] = _listed(step.grad_after)
+    return out
+
+
+def _listed(value: Any) -> Any:
+    return [_listed(v) for v in value] if isinstance(value, (tuple, list)) else value
 
 
 def _f(sym, x: float) -> float:

@@ -11,7 +11,6 @@ from . import graph as g
 from .ops import SUPERSCRIPTS, base_name
 from .values import fmt_shape, fmt_value
 
-G = "∂L/∂out"
 # Formulas in words get no numbers line: "1.0 copied to every element of [..]" reads badly.
 PROSE = re.compile(r"\b(copied|summed|reshaped|at|with|put|removed|elsewhere|in)\b")
 
@@ -82,7 +81,7 @@ def explained(done: g.Pass) -> g.Pass:
     known = _EXPLAINED.get(key)
     if known is not None and known[0]() is done:
         return known[1]
-    steps = tuple(replace(s, explanation=explain(s, done.graph)) for s in done.steps)
+    steps = tuple(replace(s, explanation=explain(s, done.graph, done.steps)) for s in done.steps)
     out = replace(done, steps=steps)
     _EXPLAINED[key] = (weakref.ref(done, partial(_forget, key)), out)
     return out
@@ -92,30 +91,65 @@ def _forget(key: int, _: object) -> None:
     _EXPLAINED.pop(key, None)
 
 
-def explain(step: g.Step, graph: g.Graph) -> str:
-    """The chain rule for one step: formula, numbers, and where each gradient goes."""
+def output_symbol(graph: g.Graph) -> str:
+    """The one name the chain rule gives the output, as the graph draws it: y, loss, or L
+    (drawn "L = y.sum()")."""
+    node = graph.node(graph.output) if graph.output else None
+    if node is None:
+        return "L"
+    return node.name or node.label
+
+
+def produces(graph: g.Graph, node_id: str) -> str:
+    """What a node's output is called in a formula: the output's symbol for the op that
+    makes it, the op's variable name, or its maths (x² + 3 × x) in the graph's symbols."""
+    into_output = graph.output is not None and any(
+        e.src == node_id for e in graph.edges_into(graph.output)
+    )
+    if into_output:
+        return output_symbol(graph)
+    return expression(graph, node_id)
+
+
+def d(out: str, of: str) -> str:
+    """∂out/∂of, with `of` in parentheses when it is compound."""
+    return f"∂{out}/∂{_wrap(of)}"
+
+
+def explain(step: g.Step, graph: g.Graph, steps: tuple[g.Step, ...] = ()) -> str:
+    """The chain rule for one step: formula, numbers, and where each gradient goes.
+
+    steps (the whole pass) let a step say what it sums: the gradients that met at its node.
+    """
+    out = output_symbol(graph)
     if step.leaf is not None:
-        return _accumulate(step, step.leaf, graph)
+        return _accumulate(step, step.leaf, graph, steps)
     node = graph.node(step.node)
-    arrived = ", ".join(fmt_value(v) for v in step.grad_outputs) or "nothing"
-    lines = [f"{step.op} ({node.label}) runs: {G} = {arrived} arrives."]
+    g_sym = d(out, produces(graph, step.node))
+    lines = [f"{step.op} ({node.label}) runs: {g_sym} = {arrival(graph, step, steps)} arrives."]
     formulas = FORMULAS.get(base_name(step.op))
     operands = _operands(step, graph)
-    # Operands are wrapped in parentheses so that "∂L/∂out · (a + b)" keeps its precedence.
+    # Operands are wrapped in parentheses so that "∂L/∂y · (a + b)" keeps its precedence.
     names = _slots({k: _wrap(expression(graph, o.id)) for k, o in operands.items()})
     values = _slots({k: _value_text(graph, o) for k, o in operands.items()})
     count, result = _extras(node, operands)
     names.update(N=count, s=_unwrap_twice(f"softmax({names['a']})"))
     values.update(N=count, s=result or f"softmax({values['a']})")
-    arriving = fmt_value(step.grad_outputs[0]) if step.grad_outputs else G
+    arriving = fmt_value(step.grad_outputs[0]) if step.grad_outputs else g_sym
     arrived_shape = _shape(step.grad_outputs[0]) if step.grad_outputs else None
+    repeated = _repeated_targets(step)
     for slot, (grad, target) in enumerate(zip(step.grad_inputs, step.targets, strict=False)):
         if target is None or grad is None:
             continue
-        who = _wrap(expression(graph, target))
-        if formulas and slot < len(formulas):
-            rule = _unwrap_twice(formulas[slot].format(g=G, n=node.exponent_text or "n", **names))
-            numbers = formulas[slot].format(g=arriving, n=node.exponent_text or "n", **values)
+        who = d(out, expression(graph, target))
+        if target in repeated:  # a·a: two lines for a, told apart by where each comes from
+            who += f" ({position(graph, step.node, slot)})"
+        formula = formulas[slot] if formulas and slot < len(formulas) else None
+        if formula is not None and _missing(formula, operands):
+            formula = None  # an operand the picture does not show: no letters stand in
+        if formula is not None:
+            rule = _unwrap_twice(formula.format(g=g_sym, n=node.exponent_text or "n", **names))
+            numbers = formula.format(g=arriving, n=node.exponent_text or "n", **values)
             plain = "—" not in numbers and not PROSE.search(numbers)
             shown = f" = {numbers}" if plain and numbers != fmt_value(grad) else ""
             if base_name(step.op) in BROADCASTING and _shape(grad) != arrived_shape:
@@ -124,23 +158,165 @@ def explain(step: g.Step, graph: g.Graph) -> str:
                 into = f"shape {fmt_shape(_shape(grad))}" if _shape(grad) else "a scalar"
                 before = numbers if plain else fmt_value(step.grad_outputs[0])
                 shown = f" = {before} summed to {into}"
-            lines.append(f"∂L/∂{who} = {rule}{shown} = {fmt_value(grad)}")
+            lines.append(f"{who} = {rule}{shown} = {fmt_value(grad)}")
+        elif formulas is None:
+            lines.append(f"{who} = {fmt_value(grad)} (no formula shown for {step.op})")
         else:
-            lines.append(f"∂L/∂{who} = {fmt_value(grad)} (no formula shown for {step.op})")
+            lines.append(f"{who} = {fmt_value(grad)}")
     if len(lines) == 1:
         lines.append("No input needs a gradient, so nothing is sent on.")
     return "\n".join(lines)
 
 
-def _accumulate(step: g.Step, leaf_id: str, graph: g.Graph) -> str:
-    leaf = graph.node(leaf_id).label
+def _missing(formula: str, operands: dict[int, g.Node]) -> bool:
+    """Whether a formula names an operand the graph does not have (a constant not seen)."""
+    slots = {"{a}": 0, "{b}": 1, "{b1}": 1, "{b2}": 2}
+    return any(key in formula and slot not in operands for key, slot in slots.items())
+
+
+def _repeated_targets(step: g.Step) -> set[str]:
+    seen: set[str] = set()
+    twice: set[str] = set()
+    for target, grad in zip(step.targets, step.grad_inputs, strict=False):
+        if target is not None and grad is not None:
+            (twice if target in seen else seen).add(target)
+    return twice
+
+
+def position(graph: g.Graph, node_id: str, slot: int) -> str:
+    """Where an input sits on an op, as the picture shows it: left of ×, right of ×."""
+    node = graph.node(node_id)
+    key = ("inputs", node_id)
+    if key not in graph.memo:  # asked once per input of a cat of thousands
+        graph.memo[key] = sum(e.kind in (g.GRAD, g.DATA) for e in graph.edges_into(node_id))
+    if base_name(node.op or "") in INFIX and graph.memo[key] == 2 and slot in (0, 1):
+        return f"{'left' if slot == 0 else 'right'} of {node.label}"
+    return f"input {slot + 1} of {node.label}"
+
+
+MAX_TERMS = 6  # terms of a sum written out; more are counted
+
+
+def _sent_to(graph: g.Graph, steps: tuple[g.Step, ...]) -> dict[str, list[tuple]]:
+    """Node id -> what the steps sent it, in step order: (step index, sender, slot, grad).
+
+    Built once per pass (every step asks), so a pass of n steps is explained in linear time.
+    """
+    known = graph.memo.get(("sent to",))
+    if known is not None and known[0] is steps:
+        return known[1]
+    index: dict[str, list[tuple]] = {}
+    for s in steps:
+        for slot, (grad, target) in enumerate(zip(s.grad_inputs, s.targets, strict=False)):
+            if target is not None:
+                index.setdefault(target, []).append((s.index, s.node, slot, grad))
+    graph.memo[("sent to",)] = (steps, index)
+    return index
+
+
+def contributions(
+    graph: g.Graph, steps: tuple[g.Step, ...], node_id: str, before: int | None = None
+) -> list[tuple[str, str]]:
+    """The gradients torch summed into `node_id`'s input, each as (value text, where from),
+    in the order a person reads the program (a·a + a: left of ×, right of ×, from +).
+
+    Only those sent by steps before step `before` (all of them when None)."""
+    found = [
+        (src, slot, grad)
+        for at, src, slot, grad in _sent_to(graph, steps).get(node_id, ())
+        if grad is not None and (before is None or at < before)
+    ]
+    if len(found) < 2:
+        return []
+    rank = _reading_order(graph)
+    found.sort(key=lambda f: rank.get((f[0], f[1]), len(rank)))
+    per_source: dict[str, int] = {}
+    for src, _, _ in found:
+        per_source[src] = per_source.get(src, 0) + 1
+
+    def term(src: str, slot: int, grad: object) -> tuple[str, str]:
+        label = graph.node(src).label
+        return fmt_value(grad), position(graph, src, slot) if per_source[
+            src
+        ] > 1 else f"from {label}"
+
+    if len(found) <= MAX_TERMS:
+        return [term(*f) for f in found]
+    # torch.cat([x] * 1000): a thousand terms read as none; the first few, then the last.
+    hidden = len(found) - MAX_TERMS
+    return [*(term(*f) for f in found[: MAX_TERMS - 1]), ("…", f"{hidden:,} more"),
+            term(*found[-1])]  # fmt: skip
+
+
+def _reading_order(graph: g.Graph) -> dict[tuple[str, int], int]:
+    """(op, slot) -> its place in a depth-first walk from the output, inputs by slot: the
+    order the program's text names the operands in."""
+    key = ("reading order",)
+    if key in graph.memo:
+        return graph.memo[key]
+    by_dst: dict[str, list[tuple[int, str]]] = {}  # op -> its inputs as (slot, source)
+    for e in graph.edges:
+        if e.kind == g.GRAD and e.slot is not None:
+            by_dst.setdefault(e.dst, []).append((e.slot, e.src))
+    for inputs in by_dst.values():
+        inputs.sort()
+    rank: dict[tuple[str, int], int] = {}
+    roots = [e.src for e in graph.edges_into(graph.output)] if graph.output else []
+    stack = [(r, iter(by_dst.get(r, ()))) for r in roots]
+    seen = set(roots)
+    while stack:
+        dst, rest = stack[-1]
+        found = next(rest, None)
+        if found is None:
+            stack.pop()
+            continue
+        slot, src = found
+        rank.setdefault((dst, slot), len(rank))
+        if src not in seen:
+            seen.add(src)
+            stack.append((src, iter(by_dst.get(src, ()))))
+    graph.memo[key] = rank
+    return rank
+
+
+def arrival(graph: g.Graph, step: g.Step, steps: tuple[g.Step, ...] = ()) -> str:
+    """The gradient arriving at a step: its value, or where several met, their sum
+    (2.0 (left of ×) + 2.0 (right of ×) + 1.0 (from +) = 5.0), every number torch's."""
+    arrived = ", ".join(fmt_value(v) for v in step.grad_outputs) or "nothing"
+    if len(step.grad_outputs) != 1:
+        return arrived
+    parts = contributions(graph, steps, step.node, before=step.index)
+    if not parts:
+        return arrived
+    return " + ".join(f"{v} ({w})" for v, w in parts) + f" = {arrived}"
+
+
+def _accumulate(step: g.Step, leaf_id: str, graph: g.Graph, steps: tuple[g.Step, ...]) -> str:
+    return f"AccumulateGrad (+=): {leaf_write(graph, step, steps)}."
+
+
+def leaf_write(graph: g.Graph, step: g.Step, steps: tuple[g.Step, ...] = ()) -> str:
+    """What AccumulateGrad wrote, as a sum of torch's values: a.grad = 2.0 (left of ×) +
+    2.0 (right of ×) + 1.0 (from +) = 5.0, or w.grad = 18.0 (already there) + 9.0 = 27.0."""
+    leaf = graph.node(step.leaf).label if step.leaf else "leaf"
     arrived = fmt_value(step.grad_outputs[0] if step.grad_outputs else None)
-    if step.grad_before is None:
-        return f"AccumulateGrad: {leaf}.grad was empty, so {leaf}.grad = {arrived}."
-    return (
-        f"AccumulateGrad: {leaf}.grad already held {fmt_value(step.grad_before)}, so "
-        f"{leaf}.grad += {arrived} gives {fmt_value(step.grad_after)}."
-    )
+    parts = contributions(graph, steps, step.node, before=step.index) if step.grad_outputs else []
+    terms = [f"{v} ({w})" for v, w in parts]
+    if not terms:
+        source = _single_source(graph, steps, step.node, before=step.index)
+        terms = [f"{arrived} ({source})" if source else arrived]
+    if step.grad_before is not None:
+        terms.insert(0, f"{fmt_value(step.grad_before)} (already there)")
+    if len(terms) == 1 and step.grad_before is None:
+        return f"{leaf}.grad = {arrived}"
+    return f"{leaf}.grad = {' + '.join(terms)} = {fmt_value(step.grad_after)}"
+
+
+def _single_source(graph: g.Graph, steps: tuple[g.Step, ...], node_id: str, before: int) -> str:
+    for at, src, _, _ in _sent_to(graph, steps).get(node_id, ()):
+        if at < before:
+            return f"from {graph.node(src).label}"
+    return ""
 
 
 def _operands(step: g.Step, graph: g.Graph) -> dict[int, g.Node]:
@@ -197,10 +373,13 @@ def _tensor_behind(graph: g.Graph, node_id: str) -> g.Node:
     return graph.node(leaf) if leaf is not None else node
 
 
-INFIX = {"Add": "+", "Sub": "−", "Mul": "·", "Div": "/", "Dot": "·", "Mm": "@", "Mv": "@",
+INFIX = {"Add": "+", "Sub": "−", "Mul": "×", "Div": "/", "Dot": "·", "Mm": "@", "Mv": "@",
          "Matmul": "@", "Rsub": "−"}  # fmt: skip
 POSTFIX = {"T", "Transpose", "Select", "Index", "Slice"}
-MAX_EXPRESSION = 28  # longer expressions read worse than a plain "(+ output)"
+# Ops drawn with a placeholder formula (x@Wᵀ+b, log(1+x)): the same formula, operands by slot.
+TEMPLATES = {"Addmm": "{1} @ {2} + {0}", "Addmv": "{1} @ {2} + {0}", "Log1P": "log(1 + {0})",
+             "Abs": "|{0}|", "Reciprocal": "1/{0}", "Neg": "−{0}"}  # fmt: skip
+MAX_EXPRESSION = 28  # longer expressions are written shallower, with … for what is deeper
 
 
 def expression(graph: g.Graph, node_id: str, depth: int = 3, *, named: bool = True) -> str:
@@ -219,7 +398,7 @@ def _expression(graph: g.Graph, node_id: str, depth: int, named: bool) -> str:
     if (node.is_tensor and named) or (node.name and named):
         return node.name or node.label
     if depth == 0:
-        return f"({node.label} output)"
+        return "…"  # deeper than a formula can carry: the picture shows what is there
     ops = _operand_edges(graph, node.id)
     parts = [_wrap(expression(graph, e.src, depth - 1)) for e in ops]
     base = base_name(node.op or "")
@@ -229,12 +408,16 @@ def _expression(graph: g.Graph, node_id: str, depth: int, named: bool) -> str:
         text = parts[0] + (node.exponent_text or "n").translate(SUPERSCRIPTS)
     elif base in POSTFIX and parts:
         text = parts[0] + node.label  # Wᵀ, a[i], a[idx]
+    elif base in TEMPLATES and len(parts) == TEMPLATES[base].count("{"):
+        text = TEMPLATES[base].format(*parts)  # x @ Wᵀ + b with the operands' own names
     elif parts:
         inner = [expression(graph, e.src, depth - 1) for e in ops]  # no extra parentheses
         text = f"{node.label}({', '.join(inner)})"
     else:
         text = node.label
-    return text if len(text) <= MAX_EXPRESSION else f"({node.label} output)"
+    if len(text) > MAX_EXPRESSION and depth > 1:
+        return _expression(graph, node_id, depth - 1, named)  # shallower, with … for the rest
+    return text
 
 
 def _value_text(graph: g.Graph, node: g.Node) -> str:
@@ -284,3 +467,71 @@ def _enclosed(text: str) -> bool:
         if depth == 0 and i < len(text) - 1:
             return False  # "(a − b) · (a + b)": the first pair closes before the end
     return True
+
+
+def break_rows(done: g.Pass) -> tuple[str, ...]:
+    """Where a pass broke, as short rows for the picture: ✗ and what torch refused."""
+    broke = done.broke
+    if broke is None:
+        return ()
+    if broke.version is not None:
+        holder = f" {broke.tensor}" if broke.tensor else ""
+        return (f"✗ saved {broke.saved or 'tensor'}{holder} changed in place",
+                f"version {broke.version}, expected {broke.expected}")  # fmt: skip
+    if "scalar outputs" in broke.message:
+        return ("✗ backward() needs a scalar:", "grad can be implicitly created",
+                "only for scalar outputs")  # fmt: skip
+    if "second time" in broke.message:
+        return ("✗ its saved tensors were freed", "by the backward() before")
+    return ("✗ backward() stopped here",)
+
+
+def break_text(done: g.Pass) -> str:
+    """Where a pass broke and why, in one or two sentences with torch's own words."""
+    broke = done.broke
+    if broke is None:
+        return ""
+    graph = done.graph
+    node = graph.node(broke.node)
+    where = f"{node.op} ({node.label})" if node.op else node.label
+    if broke.version is not None:
+        holder = f" {broke.tensor}" if broke.tensor else ""
+        return (
+            f"backward() stopped at {where}: it saved {broke.saved or 'a tensor'}{holder} for "
+            f"backward, and{holder or ' it'} was changed in place afterwards (its version "
+            f"counter is {broke.version}, the op expected {broke.expected})."
+        )
+    if "scalar outputs" in broke.message:
+        size = 1
+        for d in node.shape or ():
+            size *= d
+        return (
+            f"backward() stopped before its first step: {node.label} holds {size:,} numbers, "
+            f"and {broke.message} (∂{node.label}/∂{node.label} = 1 needs one number)."
+        )
+    return f"backward() stopped at {where}: {broke.message}"
+
+
+NBSP = "\u00a0"
+
+
+WORD_JOINER = "\u2060"  # no line break here: ∂y/∂x stays one piece
+
+
+def unbroken(text: str) -> str:
+    """Text whose vectors and fractions never break across lines: spaces inside brackets,
+    and inside the parentheses of ∂(a × a), made non-breaking; ∂y/∂x joined after the /."""
+    out: list[str] = []
+    held: list[bool] = []  # per open bracket: whether its spaces are held together
+    for i, ch in enumerate(text):
+        if ch in "[(":
+            held.append(ch == "[" or (i > 0 and text[i - 1] == "∂") or bool(held and held[-1]))
+        elif ch in "])" and held:
+            held.pop()
+        if ch == " " and held and held[-1]:
+            out.append(NBSP)
+            continue
+        out.append(ch)
+        if ch == "/" and text[i + 1 : i + 2] == "∂":
+            out.append(WORD_JOINER)
+    return "".join(out)

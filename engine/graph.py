@@ -168,6 +168,19 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Break:
+    """Where torch's backward stopped: the node it could not run (the output node when it
+    refused to start), torch's own message, and an in-place change's saved tensor."""
+
+    node: str
+    message: str
+    saved: str | None = None  # the op's saved tensor changed in place, e.g. "result"
+    tensor: str | None = None  # the variable that holds it, e.g. "b"
+    version: int | None = None  # its version counter now ...
+    expected: int | None = None  # ... and when the op saved it
+
+
+@dataclass(frozen=True)
 class Pass:
     """One backward() call: its graph and the steps in the engine's real order."""
 
@@ -175,10 +188,12 @@ class Pass:
     graph: Graph
     steps: tuple[Step, ...]
     number: int = 1  # 1 for the program's first backward call, 2 for the next, ...
+    broke: Break | None = None  # torch raised: the steps are those that ran before
 
     def to_json(self, with_graph: bool = False, edges: bool = True) -> dict:
-        out = {"output": self.output, "number": self.number}
+        out: dict[str, Any] = {"output": self.output, "number": self.number}
         out["steps"] = [s.to_json() for s in self.steps]
+        out["broke"] = shallow(self.broke) if self.broke else None
         if with_graph:
             out["graph"] = self.graph.to_json(edges)
         return out

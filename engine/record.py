@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -136,6 +138,7 @@ class BackwardRecorder:
                 max_nodes=self.limits.graph_nodes,
                 recorder=self.forward,
             )
+            traced.graph = with_output_symbol(traced.graph)
         targets = _targets(traced)
         started: dict[str, tuple] = {}
         steps: list[g.Step] = []
@@ -143,8 +146,9 @@ class BackwardRecorder:
         for nid, fn in traced.fns.items():
             leaf_id = traced.graph.leaf_of(nid)
             leaf = traced.leaves.get(leaf_id) if leaf_id else None
-            if leaf is not None:  # the leaf's .grad before; an op's hook sees what arrived
-                handles.append(fn.register_prehook(partial(_before, started, nid, leaf)))
+            # Every node: what arrived, the leaf's .grad before, and (a pre-hook that ran
+            # with no hook after it) where a failing backward stopped.
+            handles.append(fn.register_prehook(partial(_before, started, nid, leaf)))
             handles.append(
                 fn.register_hook(partial(_after, started, steps, traced, targets, nid, leaf_id))
             )
@@ -152,6 +156,15 @@ class BackwardRecorder:
         try:
             with unobserved():
                 real_backward(tensor, gradient, retain_graph, create_graph, inputs=inputs)
+        except RuntimeError as exc:
+            # Autograd recorded the graph; only backward failed. The pass is kept with the
+            # steps that ran and where it broke, so the picture can show it.
+            self.count += 1
+            with unobserved():
+                broke = _break(exc, traced, started, names or {})
+            self._keep(g.Pass(label or _output_label(traced.graph), traced.graph,
+                              tuple(steps), self.count, broke))  # fmt: skip
+            raise
         finally:
             for h in handles:
                 h.remove()
@@ -163,8 +176,10 @@ class BackwardRecorder:
                 for nid, leaf in traced.leaves.items()
                 if traced.graph.node(nid).name and leaf.numel() <= HISTORY_CAP
             )
-        done = g.Pass(label or traced.graph.node(traced.graph.output).label, traced.graph,
-                      tuple(steps), self.count)  # fmt: skip
+        self._keep(g.Pass(label or _output_label(traced.graph), traced.graph, tuple(steps),
+                          self.count))  # fmt: skip
+
+    def _keep(self, done: g.Pass) -> None:
         if len(self.head) < self.keep:
             self.head.append(done)
         else:
@@ -172,6 +187,59 @@ class BackwardRecorder:
 
 
 HISTORY_CAP = 16  # elements of a leaf worth plotting per iteration
+# The letter the chain rule calls an output that is an expression (y.sum()): the graph
+# draws it as "L = y.sum()", so every symbol of a formula is on the picture.
+OUTPUT_SYMBOLS = ("L", "ℒ", "J")
+
+
+def _output_label(graph: g.Graph) -> str:
+    node = graph.node(graph.output) if graph.output else None
+    return node.label.split(" = ", 1)[-1] if node is not None else "output"
+
+
+def with_output_symbol(graph: g.Graph) -> g.Graph:
+    """The graph with an expression output (y.sum(), a*b) named L and labelled "L = y.sum()";
+    an output with a variable's name (y, loss) keeps it."""
+    out = graph.node(graph.output) if graph.output else None
+    if out is None or out.kind != g.OUTPUT or out.label.isidentifier():
+        return graph
+    taken = {n.name for n in graph.nodes} | {n.label for n in graph.nodes}
+    symbol = next((s for s in OUTPUT_SYMBOLS if s not in taken), None)
+    if symbol is None:
+        return graph
+    named = replace(out, name=symbol, label=f"{symbol} = {out.label}")
+    nodes = tuple(named if n.id == out.id else n for n in graph.nodes)
+    return g.Graph(nodes, graph.edges, graph.output, graph.notes)
+
+
+VERSIONS = re.compile(r"is at version (\d+); expected version (\d+)")
+
+
+def _break(exc: RuntimeError, traced: Any, started: dict, names: Mapping[str, Any]) -> g.Break:
+    """Where torch's backward stopped: the node whose pre-hook ran but not its hook (the
+    output node when backward never started), with torch's own first sentence."""
+    from .execute import first_sentence  # execute imports this module
+
+    message = first_sentence(str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+    nid = next(iter(started), None) or traced.graph.output
+    found = VERSIONS.search(str(exc))
+    fn = traced.fns.get(nid)
+    if found is None or fn is None:
+        return g.Break(nid, message)
+    saved, holder = None, None
+    for attr in (a for a in dir(fn) if a.startswith("_saved_")):
+        try:
+            getattr(fn, attr)
+        except RuntimeError:  # this one was changed in place since the op saved it
+            saved = attr.removeprefix("_saved_")
+            raw = getattr(fn, "_raw" + attr, None)
+            data = getattr(raw, "data", None)
+            if isinstance(data, torch.Tensor):
+                holder = next((n for n, t in names.items() if isinstance(t, torch.Tensor)
+                               and t.data_ptr() == data.data_ptr() and t.shape == data.shape),
+                              None)  # fmt: skip
+            break
+    return g.Break(nid, message, saved, holder, int(found[1]), int(found[2]))
 
 
 def _scheduled(number: int, keep: int) -> bool:
@@ -198,9 +266,10 @@ def _iteration(number: int, label: str | None, tensor: torch.Tensor, traced: Any
     return g.Iteration(number, label or "output", snapshot(tensor, HISTORY_CAP), leaves)
 
 
-def _before(started: dict, nid: str, leaf: torch.Tensor, grad_outputs: tuple) -> None:
+def _before(started: dict, nid: str, leaf: torch.Tensor | None, grad_outputs: tuple) -> None:
     with unobserved():
-        started[nid] = (tuple(snapshot(t) for t in grad_outputs), snapshot(leaf.grad))
+        before = snapshot(leaf.grad) if leaf is not None else None
+        started[nid] = (tuple(snapshot(t) for t in grad_outputs), before)
 
 
 def _after(

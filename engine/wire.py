@@ -354,7 +354,23 @@ def _pass(doc: Any, where: str) -> g.Pass:
     graph = _graph(d.get("graph"), where + ".graph")
     ids = {n.id for n in graph.nodes}
     steps = tuple(_step(s, f"{where}.steps", ids) for s in _list(d, "steps"))
-    return g.Pass(_str(d, "output", MAX_TEXT), graph, steps, _int(d, "number"))
+    broke = None if d.get("broke") is None else _break(d["broke"], where + ".broke", ids)
+    return g.Pass(_str(d, "output", MAX_TEXT), graph, steps, _int(d, "number"), broke)
+
+
+def _break(doc: Any, where: str, ids: set[str]) -> g.Break:
+    d = _obj(doc, where)
+    node = _node_id(d.get("node"), where)
+    if node not in ids:
+        raise WireError(f"{where}: a break at no node of its graph")
+    return g.Break(
+        node=node,
+        message=_str(d, "message", MAX_TEXT),
+        saved=_opt_str(d, "saved", 200),
+        tensor=_opt_str(d, "tensor", 1000),
+        version=_opt_int(d, "version"),
+        expected=_opt_int(d, "expected"),
+    )
 
 
 def _step(doc: Any, where: str, ids: set[str]) -> g.Step:

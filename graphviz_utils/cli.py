@@ -96,6 +96,8 @@ def _parser() -> argparse.ArgumentParser:
     render.add_argument("--fold-accumulate", action="store_true",
                         help="draw AccumulateGrad inside its leaf")  # fmt: skip
     render.add_argument("--transparent", action="store_true", help="no background fill")
+    render.add_argument("--aspect", default=None, metavar="W:H",
+                        help="svg/png/pdf: frame the picture for a slide, e.g. 16:9")  # fmt: skip
     render.add_argument("--forward", action="store_true",
                         help="html: play the forward pass before the backward one")  # fmt: skip
     render.add_argument("--trusted", action="store_true", help=TRUSTED_HELP)
@@ -184,6 +186,7 @@ def _render_command(args: argparse.Namespace) -> int:
         fold_accumulate=args.fold_accumulate,
         transparent=args.transparent,
         forward=args.forward,
+        aspect=args.aspect,
     )
     result = _run_program(_read(args.file), args.trusted)
     if not result.ok:

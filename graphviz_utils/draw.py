@@ -10,6 +10,7 @@ from typing import Any
 import graphviz
 
 from engine import graph as g
+from engine.explain import break_rows
 from engine.values import cut, fmt_shape, fmt_value
 
 from .frames import (
@@ -51,6 +52,7 @@ class Scene:
     grad_room: dict[str, str]
     grad_rows: set[str]  # drawn nodes that carry a .grad row
     forward: list[Frame] = field(default_factory=list)  # options.forward: played before backward
+    broke: tuple[str | None, tuple[str, ...]] = (None, ())  # drawn node where backward stopped
 
     theme: Theme = field(init=False)
 
@@ -90,7 +92,10 @@ def scene(graph_or_pass: g.Graph | g.Pass, options: DrawOptions | None = None) -
     forward = []
     if options.forward:
         forward = build_forward_frames(graph, view, options.value_chars, options.show_values)
-    return Scene(view, frames, options, edge_room, grad_room, grad_rows, forward)
+    broke: tuple[str | None, tuple[str, ...]] = (None, ())
+    if pass_ is not None and pass_.broke is not None:
+        broke = (view.node_of.get(pass_.broke.node), break_rows(pass_))
+    return Scene(view, frames, options, edge_room, grad_room, grad_rows, forward, broke)
 
 
 def to_digraph(
@@ -186,6 +191,8 @@ def _node_attrs(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
         )
     elif node.id in state.ran:
         attrs += f' color="{t.done}"'
+    if node.id == sc.broke[0] and node.id != state.active:
+        attrs += f' color="{t.broken}" penwidth={t.pen * 3:g}'
     return attrs
 
 
@@ -245,6 +252,8 @@ def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
                 rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(line)}</FONT>')
     if node.id in sc.grad_rows:
         rows.append(_grad_row(sc, node, state, hidden))
+    if node.id == sc.broke[0]:
+        rows += [f'<FONT COLOR="{t.broken}"><B>{escape(r)}</B></FONT>' for r in sc.broke[1]]
     cells = "".join(f"<TR><TD>{r}</TD></TR>" for r in rows)
     return f'<<TABLE BORDER="0" CELLBORDER="0" CELLSPACING="0" CELLPADDING="1">{cells}</TABLE>>'
 

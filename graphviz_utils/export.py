@@ -10,15 +10,17 @@ import textwrap
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, replace
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from engine import graph as g
+from engine.explain import WORD_JOINER
 
 from .draw import BLANK, Scene, scene
 from .frames import Frame, frame_index, state_at
 from .layout import layout_svg, render_pinned
-from .options import DrawOptions, OptionError
+from .options import DrawOptions, OptionError, aspect_ratio
 from .themes import Theme
 from .view import COLLAPSED_NODES
 
@@ -92,9 +94,32 @@ def frame_source(sc: Scene, index: int, hidden: str = BLANK) -> str:
 
 
 def render_frame(sc: Scene, index: int, fmt: str, dpi: float = PNG_DPI) -> bytes:
-    """One frame rendered by Graphviz without a new layout (neato -n2)."""
+    """One frame rendered by Graphviz without a new layout (neato -n2); with an aspect
+    option (16:9), framed to that shape, and a PNG at least a full-HD slide wide."""
     timeout = sc.options.layout_seconds
-    return render_pinned(frame_source(sc, index), fmt, timeout, dpi if fmt == "png" else None)
+    source = frame_source(sc, index)
+    ratio = aspect_ratio(sc.options.aspect) if sc.options.aspect else None
+    if ratio is not None and fmt in ("svg", "png", "pdf"):
+        source, width = _framed(source, sc.layout().bb, ratio)
+        dpi = max(dpi, SLIDE_PIXELS * 72 / width)
+    return render_pinned(source, fmt, timeout, dpi if fmt == "png" else None)
+
+
+SLIDE_PIXELS = 1920  # a 16:9 PNG is at least this wide: a full-HD slide
+SLIDE_MARGIN = 0.04  # of the slide's width, kept clear on the tighter side
+
+
+def _framed(source: str, bb: str, ratio: float) -> tuple[str, float]:
+    """DOT whose drawing is centred in a `ratio`-shaped frame (Graphviz's viewport): the
+    whole graph, with a margin, on the tighter side; room to spare on the other."""
+    llx, lly, urx, ury = (float(v) for v in bb.split(","))
+    w, h = (urx - llx) * (1 + 2 * SLIDE_MARGIN), (ury - lly) * (1 + 2 * SLIDE_MARGIN)
+    width = max(w, h * ratio)
+    height = width / ratio
+    cx, cy = (llx + urx) / 2, (lly + ury) / 2
+    view = f'\tgraph [viewport="{width:.2f},{height:.2f},1,{cx:.2f},{cy:.2f}" pad=0 margin=0]\n'
+    body, _, _ = source.rstrip().rpartition("}")  # last, so it wins over the graph's own
+    return body + view + "}\n", width
 
 
 def gif(sc: Scene, dpi: float = GIF_DPI) -> bytes:
@@ -111,15 +136,108 @@ def gif(sc: Scene, dpi: float = GIF_DPI) -> bytes:
         pngs = list(pool.map(lambda i: render_frame(sc, i, "png", dpi), range(len(sc.frames))))
     images = [Image.open(io.BytesIO(png)).convert("RGB") for png in pngs]
     captions = [f.caption for f in sc.frames]
-    captioned = _shared_palette(_with_captions(images, captions, sc, dpi), sc.theme)
-    durations = [STEP_MS] * len(captioned)
+    durations = [STEP_MS] * len(images)
     durations[0] = HOLD_MS
-    durations[-1] = LAST_MS if len(captioned) > 1 else HOLD_MS
+    durations[-1] = LAST_MS if len(images) > 1 else HOLD_MS
+    captioned = _shared_palette(_with_captions(images, captions, sc, dpi), sc.theme)
+    captioned, durations = _with_motion(sc, captioned, images[0].size, durations)
     out = io.BytesIO()
     captioned[0].save(
         out, "GIF", save_all=True, append_images=captioned[1:], duration=durations, loop=0
     )
     return out.getvalue()
+
+
+MOTION_FRAMES = 6  # in-between frames of a token travelling its edge, before each step
+MOTION_MS = 70  # each: the token takes about 0.4 s along its edge, as in the player
+MOTION_BUDGET = 300  # in-between frames in a whole GIF: a long pass moves in fewer
+
+
+def _with_motion(sc: Scene, frames: list, graph_size: tuple[int, int], durations: list[int]):
+    """Before each step's frame, in-between frames with a token (the gradient) moving along
+    each edge the step sends it on: from the arrow's head back to its tail, the way
+    gradients flow. Each is the step's frame (its caption) with the picture before it, the
+    token drawn by Pillow in the shared palette: no Graphviz run, no new quantizing."""
+    from PIL import ImageDraw
+
+    steps = len(frames) - 1
+    count = min(MOTION_FRAMES, MOTION_BUDGET // max(1, steps))
+    if count < 2 or steps < 1:
+        return frames, durations
+    layout = sc.layout()
+    to_pixels = _pixel_map(layout.bb, graph_size)
+    palette = frames[0].getpalette() or []
+    colours = [tuple(palette[i : i + 3]) for i in range(0, len(palette), 3)]
+    fill = colours.index(_rgb(sc.theme.travel))
+    edge = colours.index(_rgb(sc.theme.background))
+    radius = max(6, round(graph_size[0] / 70))
+    graph_box = (0, 0, *graph_size)
+    out, out_durations = [frames[0]], [durations[0]]
+    for k in range(1, len(frames)):
+        paths = [_spline(layout.edges[e][0]) for e, _ in sc.frames[k].travel if e in layout.edges]
+        paths = [[to_pixels(x, y) for x, y in p] for p in paths if len(p) >= 2]
+        before = frames[k - 1].crop(graph_box)
+        for i in range(1, count + 1) if paths else ():
+            frame = frames[k].copy()
+            frame.paste(before, (0, 0))
+            draw = ImageDraw.Draw(frame)
+            for path in paths:
+                x, y = _along(path, 1 - i / (count + 1))  # head → tail: against the arrow
+                draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=fill,
+                             outline=edge, width=max(1, radius // 3))  # fmt: skip
+            out.append(frame)
+            out_durations.append(MOTION_MS)
+        out.append(frames[k])
+        out_durations.append(durations[k])
+    return out, out_durations
+
+
+def _pixel_map(bb: str, size: tuple[int, int]):
+    """Graph points (y up, Graphviz's bb) -> pixels of a frame rendered with its padding."""
+    llx, lly, urx, ury = (float(v) for v in bb.split(","))
+    width, height = size
+    pad = 18.0  # the picture's pad: 0.25 inch in points
+    sx = width / (urx - llx + 2 * pad)
+    sy = height / (ury - lly + 2 * pad)
+    return lambda x, y: ((x - llx + pad) * sx, (ury - y + pad) * sy)
+
+
+def _spline(pos: str) -> list[tuple[float, float]]:
+    """Points along a Graphviz edge spline ("e,x,y p0 p1 p2 p3 ..."), from tail to arrow tip."""
+    points, tip = [], None
+    for part in pos.split():
+        fields = part.split(",")
+        if fields[0] in ("e", "s") and len(fields) == 3:
+            if fields[0] == "e":
+                tip = (float(fields[1]), float(fields[2]))
+            continue
+        points.append((float(fields[0]), float(fields[1])))
+    curve = []
+    for j in range(0, len(points) - 3, 3):  # cubic Bézier pieces
+        p0, p1, p2, p3 = points[j : j + 4]
+        for n in range(8):
+            u = n / 8
+            a, b, c, d = (1 - u) ** 3, 3 * u * (1 - u) ** 2, 3 * u * u * (1 - u), u**3
+            curve.append((a * p0[0] + b * p1[0] + c * p2[0] + d * p3[0],
+                          a * p0[1] + b * p1[1] + c * p2[1] + d * p3[1]))  # fmt: skip
+    if points:
+        curve.append(points[-1])
+    if tip is not None:
+        curve.append(tip)
+    return curve
+
+
+def _along(path: list[tuple[float, float]], share: float) -> tuple[float, float]:
+    """The point `share` (0..1) of the way along a polyline, by length."""
+    pairs = list(pairwise(path))
+    lengths = [((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5 for (x1, y1), (x2, y2) in pairs]
+    goal = share * sum(lengths)
+    for ((x1, y1), (x2, y2)), length in zip(pairs, lengths, strict=True):
+        if goal <= length and length > 0:
+            u = goal / length
+            return x1 + u * (x2 - x1), y1 + u * (y2 - y1)
+        goal -= length
+    return path[-1]
 
 
 def _shared_palette(frames: list[Image.Image], theme: Theme) -> list[Image.Image]:
@@ -157,7 +275,11 @@ def _with_captions(images: list[Image.Image], captions: list[str], sc: Scene, dp
     size = max(12, round(t.font_size * 0.95 * dpi / 72))
     font = _font(size)
     chars = max(20, int(width / (size * 0.55)))
-    wrapped = [textwrap.wrap(c, chars) or [""] for c in captions]
+    # Each line of a caption wrapped on its own: the chain rule's rows stay rows. Non-breaking
+    # spaces hold vectors together; the word joiner has no glyph in every font.
+    lines_of = [c.replace(WORD_JOINER, "").splitlines() for c in captions]
+    wrapped = [[w for line in lines for w in textwrap.wrap(line, chars) or [""]] or [""]
+               for lines in lines_of]  # fmt: skip
     line_h = round(size * 1.35)
     band = line_h * max(len(w) for w in wrapped) + size
     out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from engine import graph as g
-from engine.explain import explained, expression
+from engine.explain import break_text, explained, expression, unbroken
 from engine.values import cut, fmt_value
 
 from .view import View
@@ -59,7 +59,8 @@ def build_frames(pass_: g.Pass | None, view: View, value_chars: int = 36) -> lis
     first = f"Before backward: {out.label if out else 'the output'}"
     if out is not None and out.value is not None:
         first += f" = {cut(fmt_value(out.value), value_chars)}"
-    frames = [Frame(None, None, (), _initial_grads(pass_, view), first + ".")]
+    first += "." if pass_.broke is None else f". {break_text(pass_)}"
+    frames = [Frame(None, None, (), _initial_grads(pass_, view), first)]
     for step in pass_.steps:
         travel: list[tuple[str, str]] = []
         if step.node == root and step.grad_outputs and graph.output is not None:
@@ -81,6 +82,9 @@ def build_frames(pass_: g.Pass | None, view: View, value_chars: int = 36) -> lis
                 text = grad_row(graph.node(step.leaf).label, step.grad_after, added)
                 grads = ((drawn_leaf, cut(text, value_chars + 12)),)
         caption = f"Step {step.index + 1} of {total}: {step.explanation or step.op}"
+        if step.index == total - 1 and pass_.broke is not None:
+            caption += f"\n{break_text(pass_)}"
+        caption = unbroken(caption)  # a vector or ∂y/∂x never breaks across the caption's lines
         frames.append(Frame(step.index, view.node_of.get(step.node), tuple(travel), grads, caption))
     return frames
 

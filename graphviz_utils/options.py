@@ -48,6 +48,7 @@ class DrawOptions:
     forward: bool = False  # the player plays the forward pass (values flowing) before backward
     layout_seconds: float = 10.0  # dot gets this long, then a LayoutError
     value_chars: int = 36  # longest value text before it is cut with …
+    aspect: str | None = None  # "16:9": SVG, PNG and PDF exports framed to a slide's shape
 
     def __post_init__(self) -> None:
         get_theme(self.theme)  # raises with the list of choices
@@ -56,5 +57,18 @@ class DrawOptions:
                 f"unknown direction {self.direction!r}; choose one of: {', '.join(DIRECTIONS)}"
             )
             raise OptionError(message, self.direction)
+        if self.aspect is not None and aspect_ratio(self.aspect) is None:
+            message = f"unknown aspect {self.aspect!r}; write it as width:height, e.g. 16:9"
+            raise OptionError(message, self.aspect)
         if self.max_nodes < 1:
             raise OptionError(f"max_nodes must be at least 1, not {self.max_nodes}", self.max_nodes)
+
+
+def aspect_ratio(text: str) -> float | None:
+    """width / height of an aspect written "16:9"; None when it is not two positive numbers."""
+    w, sep, h = str(text).partition(":")
+    try:
+        ratio = float(w) / float(h) if sep else None
+    except (ValueError, ZeroDivisionError):
+        return None
+    return ratio if ratio is not None and 0.1 <= ratio <= 10 else None

@@ -25,6 +25,7 @@ class Theme:
     done: str  # edges whose gradient has arrived
     grad: str  # .grad text once filled
     forward: str = "#2b8a3e"  # values flowing forward: unlike every backward colour
+    broken: str = "#c92a2a"  # where backward() stopped (marked by a ✗ row as well)
     font: str = "DejaVu Sans"
     font_size: float = 14.0
     pen: float = 1.2  # line width of borders and edges
@@ -57,6 +58,7 @@ THEMES: dict[str, Theme] = {
         done="#74c0fc",
         grad="#faa2c1",
         forward="#69db7c",
+        broken="#ff8787",
     ),
     # Projected from the back of a room: 22pt type at 1280×720, thick lines, strong contrast.
     "slide": replace(
@@ -79,6 +81,7 @@ THEMES: dict[str, Theme] = {
         done="#000000",
         grad="#000000",
         forward="#000000",
+        broken="#000000",
         filled=False,
     ),
     # Okabe-Ito: distinguishable with every common colour-vision deficiency.

@@ -3,7 +3,7 @@
 import torch
 
 import engine
-from app_ui.card import leaf_grads, step_markdown
+from app_ui.card import leaf_grads, step_markdown, unbroken
 from app_ui.presets import DEFAULT_PROGRAM, PRESETS
 from engine.values import fmt_value
 
@@ -30,7 +30,9 @@ def test_dot_step_sends_x_to_w_as_torch_computes():
     card = step_markdown(pass_, dot.index)
     assert f"Step {dot.index + 1} of {len(pass_.steps)}" in card
     assert "`DotBackward0`" in card
-    assert f"to **AccumulateGrad (w)**: `{fmt_value(linear_grads()['w'].tolist())}`" in card
+    assert (
+        f"to **AccumulateGrad (w)**: `{unbroken(fmt_value(linear_grads()['w'].tolist()))}`" in card
+    )
 
 
 def test_last_step_shows_every_leaf_grad_from_torch():
@@ -44,7 +46,7 @@ def test_last_step_shows_every_leaf_grad_from_torch():
 
 
 def test_second_backward_accumulates_with_plus_equals():
-    """In the accumulation example, the second pass writes w.grad with += (3 then 6)."""
+    """In the accumulation example, the second pass writes w.grad as a sum (3 + 3 = 6)."""
     second = engine.explained(engine.run(PRESETS["Accumulation & zero_()"]).passes[1])
     write = next(s for s in second.steps if s.leaf is not None)
     w = torch.tensor(2.0, requires_grad=True)
@@ -53,7 +55,9 @@ def test_second_backward_accumulates_with_plus_equals():
     (w * 3).backward()
     card = step_markdown(second, write.index)
     assert "`+=`" in card
-    assert f"`{fmt_value(first_grad)}` → `{fmt_value(w.grad.item())}`" in card
+    before, added = fmt_value(first_grad), fmt_value(w.grad.item() - first_grad)
+    total = fmt_value(w.grad.item())
+    assert f"**Writes** `w.grad = {before} (already there) + {added} (from ×) = {total}`" in card
     assert leaf_grads(second, write.index)[0][2] == "+="
 
 
@@ -63,18 +67,18 @@ def test_chain_rule_rows_put_formula_then_numbers_then_result():
 
     pass_ = engine.explained(engine.run(DEFAULT_PROGRAM).passes[0])
     dot = next(s for s in pass_.steps if s.op == "DotBackward0")
-    rows = chain_rule_text(dot, "y").splitlines()
-    grad = fmt_value(linear_grads()["w"].tolist())
+    rows = chain_rule_text(dot).splitlines()
+    grad = unbroken(fmt_value(linear_grads()["w"].tolist()))
     assert rows == [
-        "∂y/∂w = ∂y/∂out · x",
-        "      = 1.0 · [1.0, 2.0, 3.0]",
+        unbroken("∂y/∂w = ∂y/∂(w · x) · x"),
+        f"      = 1.0 · {unbroken('[1.0, 2.0, 3.0]')}",
         f"      = {grad}",
     ]
     assert "**Chain rule**\n```text\n" + "\n".join(rows) in step_markdown(pass_, dot.index)
 
 
 def test_summed_output_is_called_L_in_the_card():
-    """For y.sum() the card names the output L and says what L is."""
+    """For y.sum() the card names the output L, says what L is, and never says ∂L/∂out."""
     pass_ = engine.explained(engine.run(PRESETS["x² + 3x"]).passes[0])
     card = step_markdown(pass_, 0)
-    assert "L = `y.sum()`" in card and "∂L/∂out" in card
+    assert "`L = y.sum()`" in card and unbroken("∂L/∂L") in card and "∂L/∂out" not in card

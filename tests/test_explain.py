@@ -24,34 +24,38 @@ def explanation(program: str, op: str, number: int = 1) -> str:
 
 
 def test_lesson_dot_step_holds_x_and_w_grad():
-    """DotBackward0: ∂L/∂w = ∂L/∂out · x, then 1.0 · x = w.grad, all as torch computes."""
+    """DotBackward0: ∂y/∂w = ∂y/∂(w · x) · x, then 1.0 · x = w.grad, all as torch computes."""
     x = torch.tensor([1.0, 2.0, 3.0])
     w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
     b = torch.tensor(1.0, requires_grad=True)
     (torch.dot(w, x) + b).backward()
     text = explanation(LESSON, "DotBackward0")
-    expected = f"∂L/∂w = ∂L/∂out · x = 1.0 · {fmt_value(x.tolist())} = {fmt_value(w.grad.tolist())}"
+    expected = (
+        f"∂y/∂w = ∂y/∂(w · x) · x = 1.0 · {fmt_value(x.tolist())} = {fmt_value(w.grad.tolist())}"
+    )
     assert expected in text.splitlines()
 
 
 def test_lesson_add_step_sends_one_to_both_sides():
-    """AddBackward0 passes ∂L/∂out = 1 to w·x and to b unchanged (b.grad is 1, as torch says)."""
+    """AddBackward0 passes ∂y/∂y = 1 to w·x and to b unchanged (b.grad is 1, as torch says)."""
     b = torch.tensor(1.0, requires_grad=True)
     (torch.dot(torch.tensor([0.1, 0.2, 0.3]), torch.tensor([1.0, 2.0, 3.0])) + b).backward()
     lines = explanation(LESSON, "AddBackward0").splitlines()
-    assert lines[0] == "AddBackward0 (+) runs: ∂L/∂out = 1.0 arrives."
-    assert f"∂L/∂b = ∂L/∂out = {fmt_value(b.grad.item())}" in lines
+    assert lines[0] == "AddBackward0 (+) runs: ∂y/∂y = 1.0 arrives."
+    assert f"∂y/∂b = ∂y/∂y = {fmt_value(b.grad.item())}" in lines
 
 
 def test_lesson_accumulate_grad_writes_the_leaf():
-    """AccumulateGrad says w.grad was empty and now holds torch's gradient."""
+    """AccumulateGrad of an empty w.grad writes torch's gradient."""
+    w = torch.tensor([0.1, 0.2, 0.3], requires_grad=True)
+    torch.dot(w, torch.tensor([1.0, 2.0, 3.0])).backward()
     pass_ = engine.explained(engine.run(LESSON).passes[0])
     text = [s.explanation for s in pass_.steps if s.op == "AccumulateGrad"]
-    assert "AccumulateGrad: w.grad was empty, so w.grad = [1.0, 2.0, 3.0]." in text
+    assert f"AccumulateGrad (+=): w.grad = {fmt_value(w.grad.tolist())}." in text
 
 
 def test_compound_operand_keeps_its_parentheses():
-    """(a − b)·(a + b): each factor's gradient is ∂L/∂out · (the other factor), bracketed."""
+    """(a − b)·(a + b): each factor's gradient is ∂L/∂y · (the other factor), bracketed."""
     a = torch.tensor([1.0, 2.0], requires_grad=True)
     b = torch.tensor([3.0, 5.0], requires_grad=True)
     left = a - b
@@ -59,7 +63,7 @@ def test_compound_operand_keeps_its_parentheses():
     ((left * (a + b)).sum()).backward()
     program = "a = param([1.0, 2.0])\nb = param([3.0, 5.0])\ny = (a - b) * (a + b)\n"
     text = explanation(program, "MulBackward0")
-    assert "∂L/∂(a − b) = ∂L/∂out · (a + b) = [1.0, 1.0] · [4.0, 7.0] = " in text
+    assert "∂L/∂(a − b) = ∂L/∂y · (a + b) = [1.0, 1.0] · [4.0, 7.0] = " in text
     assert text.splitlines()[1].endswith(fmt_value(left.grad.tolist()))
 
 
@@ -100,7 +104,7 @@ def test_softmax_shows_its_result_not_a_false_equality():
     program = "import torch\na = torch.tensor([1.0, 2.0, 0.5], requires_grad=True)\n"
     program += "s = torch.softmax(a, dim=0)\ny = s[0]\ny.backward()\n"
     line = explanation(program, "SoftmaxBackward0").splitlines()[1]
-    assert line.startswith("∂L/∂a = softmax(a) ⊙ (∂L/∂out − Σ(∂L/∂out ⊙ softmax(a)))")
+    assert line.startswith("∂y/∂a = softmax(a) ⊙ (∂y/∂s − Σ(∂y/∂s ⊙ softmax(a)))")
     assert fmt_value(s.detach().tolist()) in line
     assert line.endswith(f"= {fmt_value(a.grad.tolist())}")
 
@@ -108,7 +112,7 @@ def test_softmax_shows_its_result_not_a_false_equality():
 def test_mean_and_mse_divide_by_the_element_count():
     """mean divides by N = 3 and MSE by N = 2, with the target's values in the numbers line."""
     mean = explanation("a = param([1.0, 2.0, 4.0])\ny = mean(a * a)\n", "MeanBackward0")
-    assert "∂L/∂out / 3, copied to every element of (a · a)" in mean
+    assert "∂y/∂(a × a) = ∂y/∂y / 3, copied to every element of (a × a)" in mean
     p = torch.tensor([1.0, 2.0], requires_grad=True)
     torch.nn.functional.mse_loss(p, torch.tensor([0.5, 3.0])).backward()
     program = "import torch\nimport torch.nn.functional as F\n"
@@ -116,7 +120,7 @@ def test_mean_and_mse_divide_by_the_element_count():
     program += "loss = F.mse_loss(p, t)\nloss.backward()\n"
     mse = explanation(program, "MseLossBackward0").splitlines()[1]
     assert mse == (
-        "∂L/∂p = ∂L/∂out · 2(p − t) / 2 = 1.0 · 2([1.0, 2.0] − [0.5, 3.0]) / 2 = "
+        "∂loss/∂p = ∂loss/∂loss · 2(p − t) / 2 = 1.0 · 2([1.0, 2.0] − [0.5, 3.0]) / 2 = "
         + fmt_value(p.grad.tolist())
     )
 
@@ -124,11 +128,11 @@ def test_mean_and_mse_divide_by_the_element_count():
 def test_transpose_and_index_read_as_postfix():
     """Wᵀ and a[i] read as maths, not as ᵀ(W) or [i](a)."""
     linear = "import torch\nlin = torch.nn.Linear(2, 1)\nx = torch.tensor([[1.0, 2.0]])\n"
-    assert "∂L/∂lin.weightᵀ = xᵀ @ ∂L/∂out" in explanation(
+    assert "∂y/∂lin.weightᵀ = xᵀ @ ∂y/∂(x @ lin.weightᵀ + lin.bias)" in explanation(
         linear + "y = lin(x).sum()\ny.backward()\n", "AddmmBackward0"
     )
     index = "a = param([1.0, 2.0, 3.0])\ny = a[1] * 2\n"
-    assert "∂L/∂a[i] = ∂L/∂out · 2 = 1.0 · 2 = 2.0" in explanation(index, "MulBackward0")
+    assert "∂y/∂a[i] = ∂y/∂y · 2 = 1.0 · 2 = 2.0" in explanation(index, "MulBackward0")
 
 
 def test_op_without_formula_says_so_and_shows_the_number():
@@ -138,7 +142,7 @@ def test_op_without_formula_says_so_and_shows_the_number():
     program = "import torch\na = torch.tensor([1.0, 2.0], requires_grad=True)\n"
     program += "y = torch.log1p(a).sum()\ny.backward()\n"
     text = explanation(program, "Log1PBackward0")
-    assert f"∂L/∂a = {fmt_value(a.grad.tolist())} (no formula shown for Log1PBackward0)" in text
+    assert f"∂y/∂a = {fmt_value(a.grad.tolist())} (no formula shown for Log1PBackward0)" in text
 
 
 def test_a_run_leaves_the_words_to_whoever_shows_a_pass():
@@ -150,3 +154,51 @@ def test_a_run_leaves_the_words_to_whoever_shows_a_pass():
     assert all(s.explanation for s in words.steps)
     assert engine.explained(raw) is words and engine.explained(words) is words
     assert [replace(s, explanation="") for s in words.steps] == list(raw.steps)
+
+
+def test_a_sum_of_thousands_of_terms_shows_a_few_and_counts_the_rest():
+    """torch.cat([x] * 50): x.grad's sum writes the first five terms, the count of the
+    others, the last, and torch's own total."""
+    program = "import torch\nx = torch.ones(2, requires_grad=True)\n"
+    program += "y = torch.cat([x] * 50).sum()\ny.backward()\n"
+    x = torch.ones(2, requires_grad=True)
+    torch.cat([x] * 50).sum().backward()
+    words = next(s.explanation for s in engine.explained(engine.run(program).passes[0]).steps
+                 if s.leaf)  # fmt: skip
+    assert "(input 5 of cat) + … (44 more) + " in words
+    assert "(input 6 of cat)" not in words and "(input 50 of cat)" in words
+    assert words.endswith(f"= {fmt_value(tuple(x.grad.tolist()))}.")
+
+
+def test_explaining_a_chain_runs_lines_linear_in_its_steps():
+    """The lines of engine/explain.py that explaining a pass runs grow linearly with a
+    chain's length (counted by a tracer, not timed): each step's sum used to scan every
+    step before it."""
+    import sys
+
+    from engine import explain
+
+    def lines(steps: int) -> int:
+        program = "import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\ny = x\n"
+        program += f"for i in range({steps}):\n    y = torch.tanh(y * 1.01 + 0.1)\n"
+        program += "loss = y.sum()\nloss.backward()\n"
+        done = engine.run(program, numeric=False, trusted=True).passes[0]
+        count = 0
+
+        def local(frame, event, arg):
+            nonlocal count
+            count += event == "line"
+            return local
+
+        def tracer(frame, event, arg):
+            return local if frame.f_code.co_filename == explain.__file__ else None
+
+        sys.settrace(tracer)
+        try:
+            engine.explained(done)
+        finally:
+            sys.settrace(None)
+        return count
+
+    small, big = lines(40), lines(400)
+    assert big <= 11 * small, (small, big)

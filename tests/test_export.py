@@ -13,7 +13,15 @@ from PIL import Image
 import engine
 from graphviz_utils import DrawOptions, export
 from graphviz_utils.draw import scene
-from graphviz_utils.export import HOLD_MS, LAST_MS, STEP_MS, frame_source, render_frame
+from graphviz_utils.export import (
+    HOLD_MS,
+    LAST_MS,
+    MOTION_FRAMES,
+    MOTION_MS,
+    STEP_MS,
+    frame_source,
+    render_frame,
+)
 from graphviz_utils.options import get_theme
 
 LESSON = "x = [1.0, 2.0, 3.0]\nw = param([0.1, 0.2, 0.3])\nb = param(1.0)\ny = w·x + b\n"
@@ -61,15 +69,18 @@ def test_pdf_header(lesson):
 
 
 def test_gif_has_a_frame_per_step_plus_the_opening_pause(lesson):
-    """GIF frames = 1 (before backward, held) + one per step; first and last are held longer."""
+    """GIF frames = 1 (before backward, held) + per step, a token's in-between frames and the
+    step itself; first and last are held longer."""
     gif = Image.open(io.BytesIO(export(lesson, "gif")))
     assert gif.format == "GIF"
-    assert gif.n_frames == len(lesson.steps) + 1
+    assert gif.n_frames == len(lesson.steps) * (MOTION_FRAMES + 1) + 1
     durations = []
     for k in range(gif.n_frames):
         gif.seek(k)
         durations.append(gif.info["duration"])
-    assert durations == [HOLD_MS] + [STEP_MS] * (len(lesson.steps) - 1) + [LAST_MS]
+    step = [MOTION_MS] * MOTION_FRAMES
+    expected = [HOLD_MS, *[*step, STEP_MS] * (len(lesson.steps) - 1), *step, LAST_MS]
+    assert durations == expected
 
 
 def test_node_positions_equal_in_every_frame(lesson):

@@ -88,12 +88,15 @@ def test_hooks_are_removed():
 
 
 def test_torch_errors_pass_through():
-    """Backward on a vector raises torch's own error; nothing is recorded."""
+    """Backward on a vector raises torch's own error; the traced graph is kept, no steps,
+    broken at the output node with torch's message."""
     a = torch.tensor([1.0, 2.0], requires_grad=True)
     rec = BackwardRecorder()
-    with pytest.raises(RuntimeError, match="scalar outputs"):
+    with pytest.raises(RuntimeError, match="scalar outputs") as raised:
         rec(a * 2, label="v")
-    assert rec.passes == ()
+    (kept,) = rec.passes
+    assert kept.steps == () and kept.broke.node == kept.graph.output
+    assert kept.broke.message == str(raised.value)
 
 
 def test_keeps_the_first_passes_then_one_at_each_doubling():
@@ -177,7 +180,7 @@ def test_a_recorded_pass_keeps_the_values_it_had_then():
 
 
 def test_explanation_names_numbers():
-    """The dot step explains ∂L/∂w = ∂L/∂out · x, then with the numbers torch produced."""
+    """The dot step explains ∂y/∂w = ∂y/∂(w · x) · x, then with the numbers torch produced."""
     fr = ForwardRecorder()
     with fr:
         t = lesson_linear()
@@ -185,4 +188,4 @@ def test_explanation_names_numbers():
     rec(t["y"], label="y", names=t)
     dot = next(s for s in rec.passes[0].steps if s.op == "DotBackward0")
     x, grad = fmt_value(tuple(t["x"].tolist())), fmt_value(tuple(t["w"].grad.tolist()))
-    assert f"∂L/∂w = ∂L/∂out · x = 1.0 · {x} = {grad}" in explain(dot, rec.passes[0].graph)
+    assert f"∂y/∂w = ∂y/∂(w · x) · x = 1.0 · {x} = {grad}" in explain(dot, rec.passes[0].graph)

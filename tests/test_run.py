@@ -119,7 +119,8 @@ def test_backward_twice_explains_retain_graph():
     run = engine.run(src)
     assert not run.ok and run.error.line == 5
     assert "retain_graph=True" in run.error.message
-    assert len(run.passes) == 1
+    first, second = run.passes  # the second is kept too: autograd recorded it, backward failed
+    assert first.broke is None and "a second time" in second.broke.message
 
 
 def test_two_passes_accumulate():
@@ -391,11 +392,13 @@ def test_observe_after_backward_shows_the_gradient_alone():
 
 
 def test_observe_a_freed_graph_keeps_the_picture_and_says_why():
-    """After backward() freed the graph, observe() gives the graph alone and a note."""
+    """After backward() freed the graph, observe() gives the graph, where it broke, and a note."""
     x, y = lesson_function()
     y.sum().backward()
     run = engine.observe(y, {"x": x, "y": y})
-    assert run.ok and not run.passes and run.graph is not None
+    (broken,) = run.passes
+    assert run.ok and run.graph is broken.graph
+    assert "a second time" in broken.broke.message
     assert {n.name for n in run.graph.nodes} >= {"x", "y"}
     assert any("Look at the tensor before backward()" in note for note in run.notes)
 
