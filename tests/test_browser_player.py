@@ -127,8 +127,11 @@ def test_step_card_follows_every_frame_while_playing(app_page, width, height, pr
     app_page.locator("[data-role=play]").click()
     seen = {}
     for _ in range(60):
-        frame = app_page.locator("[data-role=player]").get_attribute("data-step")
-        text = card.inner_text()
+        # The frame and the card in one evaluation: two reads would let the player step
+        # between them, and a card would seem to belong to the frame before its own.
+        frame, text = app_page.locator("[data-role=player]").evaluate(
+            "p => [p.dataset.step, document.querySelector('.st-key-step-card').innerText]"
+        )
         seen.setdefault(int(frame), set()).add(text.split("\n", 1)[0].strip())
         box = card.bounding_box()
         assert box is not None and box["y"] + min(box["height"], 200) <= height, box
