@@ -11,6 +11,7 @@ with backward(); at 2,000 nodes at most 0.3x the dot layout of the same graph.
 from __future__ import annotations
 
 import contextlib
+import gc
 import io
 import sys
 from pathlib import Path
@@ -55,8 +56,18 @@ def plain(source: str) -> None:
         exec(code, {"__name__": "__main__"})
 
 
+def rounds_for(nodes: int) -> int:
+    """Batches for a size: as many seconds of samples for a small graph as for a big one
+    (five batches of 500 nodes, a quarter second, left the best of them to chance)."""
+    return max(5, 25_000 // nodes)
+
+
 def main() -> int:
     torch.set_num_threads(1)  # as in every worker child
+    # As the app's server process (app_ui/process.py) and the worker's zygote do: what the
+    # imports made leaves the collector, whose full walks of it would land on some size.
+    gc.collect()
+    gc.freeze()
     print("1. Linear scaling: engine work (trusted) per node count, against plain CPython")
     print(row("nodes", "engine s", "plain s", "ratio", widths=WIDTHS))
     seconds = {}
@@ -64,7 +75,7 @@ def main() -> int:
         source = chain(steps_for(nodes))
         count = len(engine.run(source, LIMITS, numeric=False, trusted=True).graph.nodes)
         ours, theirs = compare(lambda s=source: engine_work(s), lambda s=source: plain(s),
-                               rounds=5, number=1)  # fmt: skip
+                               rounds=rounds_for(nodes), number=1)  # fmt: skip
         seconds[nodes] = ours
         print(row(f"{count:,}", ours, theirs, ours / theirs, widths=WIDTHS), flush=True)
     growth = seconds[5000] / seconds[500]
