@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -62,6 +63,8 @@ class BackwardRecorder:
         self.skipped = 0  # passes run without a record (only their history entry)
         self.record_next = True
         self.named_leaves: tuple[tuple[str, torch.Tensor], ...] = ()  # of the latest record
+        # The name each leaf had when a pass first drew it: id -> (weak tensor, name).
+        self.first_names: dict[int, tuple[weakref.ref, str]] = {}
 
     @property
     def passes(self) -> tuple[g.Pass, ...]:
@@ -130,6 +133,7 @@ class BackwardRecorder:
         self.history.append(g.Iteration(self.count, label or "output", value, leaves))
 
     def _recorded(self, tensor, gradient, retain_graph, create_graph, inputs, label, names):
+        names = self._stable(names)
         with unobserved():
             traced = trace_live(
                 tensor,
@@ -170,6 +174,7 @@ class BackwardRecorder:
                 h.remove()
         self.count += 1
         with unobserved():
+            self._remember(traced)
             self.history.append(_iteration(self.count, label, tensor, traced))
             self.named_leaves = tuple(
                 (traced.graph.node(nid).name, leaf)
@@ -178,6 +183,33 @@ class BackwardRecorder:
             )
         self._keep(g.Pass(label or _output_label(traced.graph), traced.graph, tuple(steps),
                           self.count))  # fmt: skip
+
+    def _stable(self, names: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """The names with each leaf's first name last, where the tracer lets it win.
+
+        `for p in (a, b, c, d): p -= lr * p.grad` leaves `p` bound to `d`: from the second
+        pass on, `d` would be drawn, and plotted in the history, as `p`.
+        """
+        if not names or not self.first_names:
+            return names
+        first = []
+        for name, value in names.items():
+            known = self.first_names.get(id(value)) if isinstance(value, torch.Tensor) else None
+            if known is not None and known[1] == name and known[0]() is value:
+                first.append(name)
+        if not first:
+            return names
+        kept = set(first)
+        out = {n: v for n, v in names.items() if n not in kept}
+        out.update((n, names[n]) for n in first)
+        return out
+
+    def _remember(self, traced: Any) -> None:
+        for nid, leaf in traced.leaves.items():
+            name = traced.graph.node(nid).name
+            known = self.first_names.get(id(leaf))
+            if name and (known is None or known[0]() is not leaf):
+                self.first_names[id(leaf)] = (weakref.ref(leaf), name)
 
     def _keep(self, done: g.Pass) -> None:
         if len(self.head) < self.keep:

@@ -15,7 +15,7 @@ from array import array
 from collections.abc import Iterable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 
 from . import graph as g
@@ -106,25 +106,43 @@ def run_document(run: g.Run) -> dict[str, Any]:
 
 def _history_columns(rows: list[dict[str, Any]], table: _Packer) -> dict[str, Any] | None:
     """A loop's history as columns (numbers, outputs, losses, each leaf's values), one
-    array each, when every iteration has the same leaves and a plain-number value: the
-    rows of a 2,000-step loop were most of its answer's reading time. None otherwise."""
+    array each, when every value is a plain number: the rows of a 2,000-step loop were most
+    of its answer's reading time. A leaf missing from some iterations (a branch of a dynamic
+    net) also lists the rows it is in. None when the rows' leaves keep no common order."""
     if len(rows) < 2 or not all(type(r["value"]) is float for r in rows):
         return None
-    names = list(rows[0]["leaves"])
-    if any(list(r["leaves"]) != names for r in rows):
+    names = _common_order([list(r["leaves"]) for r in rows])
+    if names is None:
         return None
     outputs = sorted({r["output"] for r in rows})
     which = {o: i for i, o in enumerate(outputs)}
+    present = {n: [i for i, r in enumerate(rows) if n in r["leaves"]] for n in names}
     doc: dict[str, Any] = {
         "count": len(rows),
         "numbers": table.pack([r["number"] for r in rows]),
         "outputs": outputs,
         "output_of": table.pack([which[r["output"]] for r in rows]),
         "values": table.pack([r["value"] for r in rows]),
-        "leaves": {n: table.pack([r["leaves"][n] for r in rows]) for n in names},
+        "leaves": {n: table.pack([rows[i]["leaves"][n] for i in present[n]]) for n in names},
+        "rows": {n: table.pack(at) for n, at in present.items() if len(at) < len(rows)},
     }
-    packed = [doc["numbers"], doc["output_of"], doc["values"], *doc["leaves"].values()]
+    packed = [doc["numbers"], doc["output_of"], doc["values"], *doc["leaves"].values(),
+              *doc["rows"].values()]  # fmt: skip
     return doc if all(isinstance(p, dict) for p in packed) else None
+
+
+def _common_order(orders: list[list[str]]) -> list[str] | None:
+    """One order of every name that each row's order follows, or None (rows disagree)."""
+    if all(o == orders[0] for o in orders):
+        return orders[0]
+    rank: dict[str, int] = {}
+    for order in orders:
+        for n in order:
+            rank.setdefault(n, len(rank))
+    names = list(rank)
+    if any(any(rank[a] > rank[b] for a, b in pairwise(o)) for o in orders):
+        return None
+    return names
 
 
 _EDGE_KIND_LIST = (g.GRAD, g.DATA, g.CUT_EDGE, g.LEAF_EDGE, g.OUT_EDGE)
@@ -406,27 +424,50 @@ def _history(doc: Any) -> tuple[g.Iteration, ...]:
         key: _column(d.get(key), f"history.{key}", count) for key in ("numbers", "output_of")
     }
     values = _column(d.get("values"), "history.values", count)
-    leaf_columns = {
-        _name(k, "history.leaves"): _column(v, f"history.leaves[{k!r}]", count)
-        for k, v in leaves.items()
-    }
+    rows_doc = _obj(d.get("rows", {}), "history.rows")
+    at = {_name(k, "history.rows"): _rows(v, f"history.rows[{k!r}]", count)
+          for k, v in rows_doc.items()}  # fmt: skip
+    if set(at) - set(leaves):
+        raise WireError("history.rows: rows of a leaf that is not listed")
+    leaf_columns: dict[str, tuple[Any, ...] | dict[int, Any]] = {}
+    for k, v in leaves.items():
+        name = _name(k, "history.leaves")
+        where = at.get(name)
+        column = _column(v, f"history.leaves[{k!r}]", count if where is None else len(where))
+        leaf_columns[name] = column if where is None else dict(zip(where, column, strict=True))
     if not all(type(n) is int for n in columns["numbers"]):
         raise WireError("history.numbers: not integers")
     if any(type(o) is not int or not 0 <= o < len(outputs) for o in columns["output_of"]):
         raise WireError("history.output_of: an output that is not listed")
     if not all(type(v) is float for v in values):
         raise WireError("history.values: not numbers")
+    # Each row's (name, value) pairs, built column by column: 2,000 rows of 5 leaves are
+    # 10,000 pairs, and a generator per row made the reading of a loop's answer slow.
+    pairs: list[list[tuple[str, Any]]] = [[] for _ in range(count)]
+    for name, held in leaf_columns.items():
+        cells = held.items() if isinstance(held, dict) else enumerate(held)
+        for i, cell in cells:
+            pairs[i].append((name, cell))
     return tuple(
-        g.Iteration(
-            number,
-            outputs[output],
-            value,
-            tuple((name, column[i]) for name, column in leaf_columns.items()),
-        )
-        for i, (number, output, value) in enumerate(
-            zip(columns["numbers"], columns["output_of"], values, strict=True)
+        g.Iteration(number, outputs[output], value, tuple(row))
+        for number, output, value, row in zip(
+            columns["numbers"], columns["output_of"], values, pairs, strict=True
         )
     )
+
+
+def _rows(doc: Any, where: str, count: int) -> tuple[int, ...]:
+    """The rows a leaf is in: increasing row numbers below `count`."""
+    if not isinstance(doc, _Ref):
+        raise WireError(f"{where}: not an array")
+    found = _value(doc, where)
+    if (
+        not isinstance(found, tuple)
+        or not all(type(i) is int and 0 <= i < count for i in found)
+        or any(a >= b for a, b in pairwise(found))
+    ):
+        raise WireError(f"{where}: not increasing rows below {count:,}")
+    return found
 
 
 def _column(doc: Any, where: str, count: int) -> tuple[Any, ...]:
