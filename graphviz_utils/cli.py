@@ -189,9 +189,13 @@ def _render_command(args: argparse.Namespace) -> int:
         aspect=args.aspect,
     )
     result = _run_program(_read(args.file), args.trusted)
-    if not result.ok:
+    broken = [p for p in result.passes if p.broke is not None]
+    if not result.ok and not broken:
         raise Failed(result.error.describe() if result.error else "the program failed")
-    target = _pick(result, args.pass_number)
+    # Autograd recorded the graph and only backward() failed (an in-place change of a
+    # saved tensor, a non-scalar output): the slide a lecturer wants is that graph, with
+    # where it broke marked. It is written, and the run still fails (exit 1) with its line.
+    target = _pick(result, args.pass_number if result.ok else broken[0].number)
     steps = len(getattr(target, "steps", ()))
     if args.step is not None and args.step != -1 and not 0 <= args.step < steps:
         raise UsageError(
@@ -208,6 +212,9 @@ def _render_command(args: argparse.Namespace) -> int:
         raise Failed(str(exc)) from None
     except OSError as exc:
         raise Failed(f"cannot write {args.output}: {exc.strerror or exc}") from None
+    if not result.ok:
+        message = result.error.describe() if result.error else "backward failed"
+        raise Failed(f"{message} ({args.output} shows the graph and where backward broke)")
     return 0
 
 
