@@ -696,12 +696,14 @@ def _encode_extra(value: Any) -> Any:
 
 
 def _decode_extra(d: dict[str, Any]) -> Any:
-    if set(d) == {"__array__"}:
+    if len(d) != 1:  # every object of a document comes here: most are plain ones
+        return d
+    if "__array__" in d:
         index = d["__array__"]
         if isinstance(index, int) and not isinstance(index, bool):
             return _Ref(index)
         raise ValueError("a malformed array reference")
-    if set(d) == {"__complex__"}:
+    if "__complex__" in d:
         pair = d["__complex__"]
         if (
             isinstance(pair, list)
