@@ -75,3 +75,23 @@ def test_lesson_examples_read_from_the_back_of_a_room(app_page, name):
     rows = app_page.locator("[data-role=player]").evaluate(LAST_TEXTS_JS, sorted(grads))
     assert [(i, text) for i, text, _ in rows] == sorted(grads.items())
     assert {v for _, _, v in rows} == {"visible"}, rows
+
+
+def test_the_card_beside_the_graph_shows_one_step_after_stepping(app_page):
+    """Stepping by hand in presentation mode: once the page's own card for the step arrives,
+    the card says that step once (the player's live copy of it steps aside)."""
+    from conftest import wait_script_done
+    from test_browser_player import card_headers
+
+    pass_ = engine.run(PRESETS["Linear model w·x + b"]).passes[0]
+    headers = card_headers(pass_)
+    open_view(app_page, View(program=PRESETS["Linear model w·x + b"], present=True), 1280, 720)
+    app_page.locator("[data-role=stage]").click()
+    for step in range(1, 4):
+        app_page.keyboard.press("ArrowRight")
+        counter(app_page).filter(has_text=f"step {step} /").wait_for(timeout=TIMEOUT)
+        app_page.wait_for_timeout(300)
+        wait_script_done(app_page)
+        app_page.wait_for_timeout(300)
+        text = app_page.locator(".st-key-step-card").inner_text()
+        assert text.count(headers[step].split(" · ")[0]) == 1, (step, text)
