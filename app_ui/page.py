@@ -72,7 +72,8 @@ h1 { font-size: 2rem !important; padding: 0 !important; }
 PRESENT_CSS = """
 <style>
 header[data-testid="stHeader"] { display: none; }
-.block-container { padding-top: 1rem; max-width: 100%; }
+/* The player runs from the window's top to its bottom; the controls sit beside it. */
+.block-container { padding: 0.75rem 1.25rem 0.5rem; max-width: 100%; }
 [class*="st-key-step-card"] :is(p, li) { font-size: 1.3rem; }
 [class*="st-key-step-card"] :is(td, th, code) { font-size: 1.1rem; }
 [class*="st-key-step-card"] pre code { font-size: 1.15rem !important; }
@@ -529,23 +530,26 @@ def panels_ui(run, shown) -> None:
             plots_ui(run, shown)
 
 
-def graph_area_ui(run, source: str, inputs, card_col):
+def graph_area_ui(run, source: str, inputs, card_col, tools=None):
     """Controls, the player and the step card; the URL follows the step shown.
 
+    `tools` (presentation mode: a place beside the graph) takes the controls, the pass
+    picker and the engine's notes, so that the player has the window's whole height.
     Returns what the graph shows (a compute.RunView), or None when nothing
     current is drawn (an empty program, or the last good graph shown as out of date).
     """
     from app_ui.compute import RunView, drawable_pass
 
-    with st.container(horizontal=True, gap="small"):
-        options_ui()
-        # Made here so they keep their places; filled below, once the step shown is known.
-        download_menu = lazy_menu("Download", ":material/download:", "menu-download")
-        share_menu = lazy_menu("Share", ":material/link:", "menu-share")
-        if st.session_state.present:
-            st.toggle("Presentation mode", key="present")
-    number = pass_ui(run)
-    notes_ui(run)
+    with tools if tools is not None else contextlib.nullcontext():
+        with st.container(horizontal=True, gap="small"):
+            options_ui()
+            # Made here so they keep their places; filled below, once the step is known.
+            download_menu = lazy_menu("Download", ":material/download:", "menu-download")
+            share_menu = lazy_menu("Share", ":material/link:", "menu-share")
+            if st.session_state.present:
+                st.toggle("Presentation mode", key="present")
+        number = pass_ui(run)
+        notes_ui(run)
     items = state.option_items()
     shown, stale = None, False
     if drawable_pass(run, number) is not None:
@@ -621,6 +625,7 @@ def workspace_ui() -> None:
         graph_col, card_col = st.columns([2, 1])
         with card_col:
             picker_ui()
+            tools = st.container(key="present-tools")  # filled by graph_area_ui
             editor = st.expander(
                 "Edit the program", icon=":material/edit:", key="present-editor",
                 on_change="rerun",
@@ -636,6 +641,7 @@ def workspace_ui() -> None:
             status_ui(run, source)
             guidance_ui(source)
     else:
+        tools = None
         edit_col, graph_col, card_col = st.columns([4, 6, 3])
         with edit_col:
             bring_back_ui()
@@ -645,7 +651,7 @@ def workspace_ui() -> None:
             guidance_ui(source)
             printed_ui(run)
     with graph_col:
-        shown = graph_area_ui(run, source, inputs, card_col)
+        shown = graph_area_ui(run, source, inputs, card_col, tools)
     panels_ui(run, shown)
 
 

@@ -28,6 +28,7 @@ GLUE_JS = """
 const CARD = '.st-key-step-card';
 const LIVE_CSS = `
 ${CARD}[data-ae-live] > :not(.ae-live-card) { display: none !important; }
+${CARD}:not([data-ae-live]) > .ae-live-card { display: none !important; }
 .ae-live-card { font-size: 1rem; line-height: 1.6; }
 .ae-live-card p { margin: 0 0 0.9rem; }
 .ae-live-card ul { margin: 0 0 0.9rem; padding-left: 1.4rem; }

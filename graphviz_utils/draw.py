@@ -120,15 +120,16 @@ def _digraph(sc: Scene, state: State, hidden: str, pinned: Layout | None) -> gra
         fontname=t.font,
         fontsize=f"{fs * 0.85:g}",
         fontcolor=t.muted,
-        nodesep=f"{0.35 * fs / 14:.2f}",
-        ranksep=f"{0.45 * fs / 14:.2f}",
+        # Compact: edge labels keep ranks apart anyway (dot gives them a rank of their own).
+        nodesep=f"{(0.25 if t.compact else 0.35) * fs / 14:.2f}",
+        ranksep=f"{(0.1 if t.compact else 0.45) * fs / 14:.2f}",
         pad="0.25",
         labelloc="b",
         label=_text_label(sc.view.notes),
     )
     pen = f"{t.pen:g}"
     dot.attr("node", fontname=t.font, fontsize=f"{fs:g}", fontcolor=t.text, color=t.text,
-             penwidth=pen, margin="0.12,0.06")  # fmt: skip
+             penwidth=pen, margin="0.1,0.02" if t.compact else "0.12,0.06")  # fmt: skip
     dot.attr("edge", fontname=t.font, fontsize=f"{fs * 0.9:g}", color=t.text,
              fontcolor=t.text, penwidth=pen, arrowsize=f"{0.7 + t.pen / 6:.2f}")  # fmt: skip
     if sc.label_key == "xlabel":
@@ -224,24 +225,29 @@ def _node_label(sc: Scene, node: g.Node, state: State, hidden: str) -> str:
     fs = t.font_size
     rows: list[str] = []
     small = f'POINT-SIZE="{fs * 0.8:g}"'
+
+    def head(text: str, size: float, kind: str, one_row: bool = t.compact) -> None:
+        """The bold name (or op symbol), then the kind in small type: one row on a slide."""
+        bold = f'<FONT POINT-SIZE="{fs * size:g}"><B>{escape(text)}</B></FONT>'
+        tag = f'<FONT COLOR="{t.muted}" {small}>{escape(kind)}</FONT>'
+        rows.extend([f"{bold}  {tag}"] if one_row else [bold, tag])
+
     if node.is_tensor:
-        rows.append(f'<FONT POINT-SIZE="{fs * 1.2:g}"><B>{escape(node.label)}</B></FONT>')
         tag = KIND_TAGS[node.kind]
         if node.kind == g.CUT and node.cut_by:
             tag = f"cut off by {node.cut_by}"
         shape = fmt_shape(node.shape)
         tag += f" · {shape}" if shape else ""
-        rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(tag)}</FONT>')
+        head(node.label, 1.2, tag)
         value = value_row(node, o.value_chars) if o.show_values else None
         if value is not None:
             rows.append(escape(value))
     elif node.kind == g.SUMMARY:
-        rows.append(f'<FONT POINT-SIZE="{fs * 1.2:g}"><B>{escape(node.label)}</B></FONT>')
-        rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(node.op or "")}</FONT>')
+        head(node.label, 1.2, node.op or "")
     else:
-        symbol = "+=" if node.kind == g.ACCUMULATE else node.label
-        rows.append(f'<FONT POINT-SIZE="{fs * 1.45:g}"><B>{escape(symbol)}</B></FONT>')
-        rows.append(f'<FONT COLOR="{t.muted}" {small}>{escape(node.op or "")}</FONT>')
+        # AccumulateGrad has no value row: on one row its hexagon grows wide, not low.
+        accumulate = node.kind == g.ACCUMULATE
+        head("+=" if accumulate else node.label, 1.45, node.op or "", t.compact and not accumulate)
         value = value_row(node, o.value_chars) if o.show_values else None
         if value is not None:
             rows.append(escape(value))
