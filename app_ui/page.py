@@ -13,7 +13,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from app_ui import editor, state
+from app_ui import state
+from app_ui.editor import KEYS_HELP, editor_css, mark_error_line
 from app_ui.presets import PRESETS
 from app_ui.scenarios import SCENARIOS, active_scenario
 from app_ui.state import VARIABLE_DEFAULT
@@ -187,14 +188,13 @@ def pick_example(examples: dict[str, str]) -> None:
 def editor_ui(first: str | None) -> str:
     """The program editor; its text is the whole input of a run. `first` is its value on the
     session's first run (the URL's program), unless the browser's editor already has text."""
-    editor.editor_css()  # a code editor: line numbers, Python's keys (app_ui/editor.py)
+    editor_css()  # a code editor: line numbers, Python's keys (app_ui/editor.py)
     text = st.text_area(
         "Program",
         value=first or "",
         key="program",
         height=180 if st.session_state.present else 300,
-        help="Math style (`param`, `·`, `sigmoid`) or PyTorch pasted from a notebook. "
-        + editor.KEYS_HELP,
+        help="Math style (`param`, `·`, `sigmoid`) or PyTorch pasted from a notebook. " + KEYS_HELP,
     )
     # In view, not in a tooltip: few keyboards have a key for ·, and @ is the same product.
     st.caption(DOT_HINT)
@@ -265,9 +265,7 @@ def execute_ui(source: str, editable: bool):
 def status_ui(run, source: str) -> None:
     """A clear message for a bad program, naming the line and quoting it; when only
     backward() failed, it says that autograd did record the graph, and that the graph
-    marks where backward broke (STOPPED_HINT is for a program that stopped before). The
-    editor marks the same line (a band, and its number in the gutter)."""
-    editor.mark_error_line(source, run.error.line if run.error else None)
+    marks where backward broke (STOPPED_HINT is for a program that stopped before)."""
     if run.error is None:
         return
     message = run.error.describe()
@@ -652,6 +650,9 @@ def workspace_ui() -> None:
     with graph_col:
         shown = graph_area_ui(run, source, inputs, card_col)
     panels_ui(run, shown)
+    # The editor marks the error's line too (hidden; after the player, the page's first
+    # component, which tests read as the first).
+    mark_error_line(source, run.error.line if run.error else None)
 
 
 if __name__ == "__main__":  # run as the script itself (autograd-explorer app)
