@@ -51,9 +51,17 @@ def _editor_component():
 EDITOR = _editor_component()
 
 
-def editor_css() -> None:
+# On a projector the lecturer's typing is read from the back of the room.
+PRESENT_CSS = """
+<style>
+[data-testid="stApp"] .st-key-program textarea { font-size: 1.12rem; line-height: 1.45; }
+</style>
+"""
+
+
+def editor_css(present: bool = False) -> None:
     """The editor's styles, on the page before the text area is drawn."""
-    st.html(EDITOR_CSS)
+    st.html(EDITOR_CSS + (PRESENT_CSS if present else ""))
 
 
 def mark_error_line(source: str, line: int | None) -> None:

@@ -188,7 +188,9 @@ def pick_example(examples: dict[str, str]) -> None:
 def editor_ui(first: str | None) -> str:
     """The program editor; its text is the whole input of a run. `first` is its value on the
     session's first run (the URL's program), unless the browser's editor already has text."""
-    editor_css()  # a code editor: line numbers, Python's keys (app_ui/editor.py)
+    editor_css(
+        st.session_state.present
+    )  # a code editor: line numbers, Python's keys (app_ui/editor.py)
     text = st.text_area(
         "Program",
         value=first or "",
