@@ -8,6 +8,7 @@
 const EDITOR = '.st-key-program textarea';
 const text = globalThis.agxEditor.text;
 const mark = { line: null }; // the error's line in the text shown now (null: none)
+let help = ''; // the keys, said to a screen reader (editor.py's KEYS_HELP)
 
 function install(ta) {
   if (ta.__aeEditor) return ta.__aeEditor;
@@ -16,7 +17,13 @@ function install(ta) {
   ta.setAttribute('wrap', 'off'); // one text line per line: the gutter's numbers match
   ta.setAttribute('spellcheck', 'false');
   ta.setAttribute('autocapitalize', 'off');
-  ta.setAttribute('aria-describedby', 'ae-editor-keys');
+  // A screen reader says what Tab does here, and how to leave (the hint under it, for eyes).
+  const keys = document.createElement('span');
+  keys.id = 'ae-editor-keys';
+  keys.className = 'ae-sr';
+  keys.textContent = help;
+  root.appendChild(keys);
+  ta.setAttribute('aria-describedby', keys.id);
   const gutter = document.createElement('div');
   gutter.className = 'ae-gutter';
   gutter.setAttribute('aria-hidden', 'true'); // the error message names the line already
@@ -133,6 +140,9 @@ export default function (component) {
   if (data) {
     // The line is that of the text that ran; lines typed since then move it (sync).
     last = { source: data.source, line: data.line == null ? null : data.line };
+    help = data.help || help;
+    const keys = document.getElementById('ae-editor-keys');
+    if (keys) keys.textContent = help;
     mark.line = last.line;
     const ta = document.querySelector(EDITOR);
     if (ta) install(ta).value = last.source;

@@ -25,6 +25,7 @@ EDITOR_CSS = """
 .st-key-program textarea { white-space: pre; overflow-wrap: normal; overflow-x: auto;
   tab-size: 4; }
 .ae-editor { position: relative; }
+.ae-sr { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); }
 .ae-gutter { position: absolute; left: 1px; top: 1px; bottom: 1px; overflow: hidden;
   min-width: 2.4em; padding: 0 0.45em 0 0.35em; text-align: right; pointer-events: none;
   font-family: "DejaVu Sans Mono", ui-monospace, monospace; font-variant-numeric: tabular-nums;
@@ -68,4 +69,4 @@ def mark_error_line(source: str, line: int | None) -> None:
     """Show `line` of `source` (the text that ran) as the error's line, or no line."""
     lines = source.count("\n") + 1
     shown = line if line is not None and 1 <= line <= lines else None
-    EDITOR(key="program-marks", data={"source": source, "line": shown})
+    EDITOR(key="program-marks", data={"source": source, "line": shown, "help": KEYS_HELP})

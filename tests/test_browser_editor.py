@@ -222,3 +222,6 @@ def test_escape_then_tab_leaves_the_editor(app_page):
     hint = app_page.locator('[data-testid="stCaptionContainer"]').filter(has_text="Esc, then Tab")
     expect(hint).to_be_visible()
     expect(hint).to_contain_text("or type w @ x")
+    said = editor.evaluate("t => document.getElementById(t.getAttribute('aria-describedby'))"
+                           "?.textContent")  # fmt: skip
+    assert said is not None and "Esc, then Tab" in said  # for a screen reader too
