@@ -137,8 +137,10 @@ function sync() {
 export default function (component) {
   const { data } = component;
   watch();
+  let fresh = false;
   if (data) {
     // The line is that of the text that ran; lines typed since then move it (sync).
+    fresh = data.source !== last.source || data.line !== last.line;
     last = { source: data.source, line: data.line == null ? null : data.line };
     help = data.help || help;
     const keys = document.getElementById('ae-editor-keys');
@@ -148,7 +150,21 @@ export default function (component) {
     if (ta) install(ta).value = last.source;
   }
   sync();
-  requestAnimationFrame(sync); // React may set the textarea's new value after this call
+  requestAnimationFrame(() => { // React may set the textarea's new value after this call
+    sync();
+    if (fresh) reveal();
+  });
+}
+
+// A run's error on a line scrolled out of the editor's view: scrolled into the middle of it.
+function reveal() {
+  const ta = document.querySelector(EDITOR);
+  if (!ta || mark.line == null) return;
+  const style = getComputedStyle(ta);
+  const height = parseFloat(style.lineHeight);
+  const top = parseFloat(style.paddingTop) + (mark.line - 1) * height;
+  if (top >= ta.scrollTop && top + height <= ta.scrollTop + ta.clientHeight) return;
+  ta.scrollTop = Math.max(0, top - (ta.clientHeight - height) / 2);
 }
 
 // The textarea comes and goes (presentation mode's editor unfolds; a mode switch redraws

@@ -225,3 +225,24 @@ def test_escape_then_tab_leaves_the_editor(app_page):
     said = editor.evaluate("t => document.getElementById(t.getAttribute('aria-describedby'))"
                            "?.textContent")  # fmt: skip
     assert said is not None and "Esc, then Tab" in said  # for a screen reader too
+
+
+def test_an_error_below_the_fold_is_scrolled_into_view(app_page):
+    """A long program whose error is far from the top and from the caret (at the end):
+    after the run the editor shows that line, band and number, with no scroll by hand."""
+    lines = ["import torch", "x = torch.tensor(1.0, requires_grad=True)", "y = x"]
+    lines += ["y = y * 1.01"] * 22 + ["z = y.foo()"] + ["y = y * 1.01"] * 22 + ["print(z)"]
+    program = "\n".join(lines) + "\n"
+    n = error_line(program)
+    editor = app_page.locator(EDITOR)
+    editor.fill(program)
+    editor.evaluate("t => { t.scrollTop = 0; }")
+    run_and_wait(app_page, editor)
+    marked = app_page.locator(f"{GUTTER} .ae-error")
+    expect(marked).to_have_text(str(n))
+    shown = band(app_page, editor)
+    assert shown is not None, "the error's line is not in view"
+    box = editor.bounding_box()
+    assert box is not None
+    app_page.mouse.click(box["x"] + box["width"] * 0.7, sum(shown) / 2)
+    assert line_of_caret(editor) == n
