@@ -47,6 +47,7 @@ function onKey(ed, e) {
   if (e.isComposing || e.altKey || e.ctrlKey || e.metaKey) return; // Ctrl+Enter runs
   // Esc, then Tab, leaves the editor as Tab does elsewhere: no keyboard trap.
   if (e.key === 'Escape') { ed.escaped = true; return; }
+  if (e.key === 'Shift') return; // Esc, then Shift+Tab, goes back the same way
   const escaped = ed.escaped;
   ed.escaped = false;
   const ta = ed.ta;

@@ -219,6 +219,11 @@ def test_escape_then_tab_leaves_the_editor(app_page):
     app_page.keyboard.press("Tab")
     expect(editor).not_to_be_focused()
     assert editor.input_value() == before
+    editor.focus()
+    app_page.keyboard.press("Escape")
+    app_page.keyboard.press("Shift+Tab")  # and back the other way
+    expect(editor).not_to_be_focused()
+    assert editor.input_value() == before
     hint = app_page.locator('[data-testid="stCaptionContainer"]').filter(has_text="Esc, then Tab")
     expect(hint).to_be_visible()
     expect(hint).to_contain_text("or type w @ x")
