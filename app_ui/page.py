@@ -14,6 +14,7 @@ from pathlib import Path
 import streamlit as st
 
 from app_ui import state
+from app_ui.editor import KEYS_HELP, editor_css, mark_error_line
 from app_ui.presets import PRESETS
 from app_ui.scenarios import SCENARIOS, active_scenario
 from app_ui.state import VARIABLE_DEFAULT
@@ -32,7 +33,9 @@ NO_TENSOR_HINT = (
     "The program ran, but left no tensor to draw. A graph starts from a tensor: try "
     "`x = param(2.0)` and then `y = x * x + 3 * x`."
 )
-DOT_HINT = "Dot product: `w·x`, or type `w @ x` · Ctrl+Enter runs"
+DOT_HINT = (
+    "Dot product: `w·x`, or type `w @ x` · Tab indents; Esc, then Tab, moves on · Ctrl+Enter runs"
+)
 PANELS = ("Tensors", "Check", "Plots")  # the tabs under the graph
 COLLAPSE_SUGGESTED = 150  # drawn nodes beyond which the app offers to collapse the middle
 PAGE_CSS = """
@@ -186,13 +189,15 @@ def pick_example(examples: dict[str, str]) -> None:
 def editor_ui(first: str | None) -> str:
     """The program editor; its text is the whole input of a run. `first` is its value on the
     session's first run (the URL's program), unless the browser's editor already has text."""
+    editor_css(
+        st.session_state.present
+    )  # a code editor: line numbers, Python's keys (app_ui/editor.py)
     text = st.text_area(
         "Program",
         value=first or "",
         key="program",
         height=180 if st.session_state.present else 300,
-        help="Math style (`param`, `·`, `sigmoid`) or PyTorch pasted from a notebook. "
-        "Ctrl+Enter runs it.",
+        help="Math style (`param`, `·`, `sigmoid`) or PyTorch pasted from a notebook. " + KEYS_HELP,
     )
     # In view, not in a tooltip: few keyboards have a key for ·, and @ is the same product.
     st.caption(DOT_HINT)
@@ -653,6 +658,9 @@ def workspace_ui() -> None:
     with graph_col:
         shown = graph_area_ui(run, source, inputs, card_col, tools)
     panels_ui(run, shown)
+    # The editor marks the error's line too (hidden; after the player, the page's first
+    # component, which tests read as the first).
+    mark_error_line(source, run.error.line if run.error else None)
 
 
 if __name__ == "__main__":  # run as the script itself (autograd-explorer app)

@@ -27,6 +27,8 @@ SHIPPED = [
     "graphviz_utils/player/view.js",
     "app_ui/page.py",
     "app_ui/favicon.svg",
+    "app_ui/editor.js",
+    "app_ui/editor_text.js",
     "autograd_explorer/__init__.py",
     "engine/worker.py",
 ]
