@@ -32,13 +32,19 @@ function install(ta) {
   numbers.className = 'ae-numbers';
   gutter.appendChild(numbers);
   root.appendChild(gutter);
-  const ed = { ta, gutter, numbers, count: 0, value: ta.value, escaped: false };
+  const ed = { ta, gutter, numbers, count: 0, value: ta.value, escaped: false, shown: false };
   ta.__aeEditor = ed;
   ta.addEventListener('keydown', (e) => onKey(ed, e));
   ta.addEventListener('input', () => onInput(ed));
   ta.addEventListener('scroll', () => scroll(ed));
   ta.addEventListener('blur', () => { ed.escaped = false; });
-  new ResizeObserver(() => paint(ed)).observe(ta);
+  new ResizeObserver(() => {
+    paint(ed);
+    // Shown again (presentation mode's editor unfolded): the error's line comes into view.
+    const shown = ta.clientHeight > 0;
+    if (shown && !ed.shown) reveal();
+    ed.shown = shown;
+  }).observe(ta);
   paint(ed);
   return ed;
 }
@@ -158,14 +164,20 @@ export default function (component) {
 }
 
 // A run's error on a line scrolled out of the editor's view: scrolled into the middle of it.
-function reveal() {
+// A textarea just unfolded may not hold its text yet (React sets it a frame later), and
+// cannot scroll that far: it is tried again for a few frames.
+function reveal(tries = 10) {
   const ta = document.querySelector(EDITOR);
   if (!ta || mark.line == null) return;
   const style = getComputedStyle(ta);
   const height = parseFloat(style.lineHeight);
   const top = parseFloat(style.paddingTop) + (mark.line - 1) * height;
   if (top >= ta.scrollTop && top + height <= ta.scrollTop + ta.clientHeight) return;
-  ta.scrollTop = Math.max(0, top - (ta.clientHeight - height) / 2);
+  const target = Math.max(0, top - (ta.clientHeight - height) / 2);
+  ta.scrollTop = target;
+  if (Math.abs(ta.scrollTop - target) > 1 && tries > 0) {
+    requestAnimationFrame(() => reveal(tries - 1));
+  }
 }
 
 // The textarea comes and goes (presentation mode's editor unfolds; a mode switch redraws

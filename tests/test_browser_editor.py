@@ -251,3 +251,26 @@ def test_an_error_below_the_fold_is_scrolled_into_view(app_page):
     assert box is not None
     app_page.mouse.click(box["x"] + box["width"] * 0.7, sum(shown) / 2)
     assert line_of_caret(editor) == n
+
+
+def test_unfolding_the_editor_in_presentation_mode_shows_the_errors_line(app_page):
+    """A lecturer's program failed on a line far down, and the editor is folded away in
+    presentation mode: unfolded, it opens on that line, band and number, not on line 1."""
+    lines = ["import torch", "x = torch.tensor(1.0, requires_grad=True)", "y = x"]
+    lines += ["y = y * 1.01"] * 14 + ["z = y.foo()", "print(z)"]
+    program = "\n".join(lines) + "\n"
+    n = error_line(program)
+    editor = app_page.locator(EDITOR)
+    editor.fill(program)
+    run_and_wait(app_page, editor)
+    app_page.get_by_text("Presentation mode").first.click()
+    wait_script_done(app_page)
+    expect(app_page.locator(EDITOR)).to_have_count(0)  # folded away
+    app_page.get_by_text("Edit the program").first.click()
+    wait_script_done(app_page)
+    editor = app_page.locator(EDITOR)
+    expect(app_page.locator(f"{GUTTER} .ae-error")).to_have_text(str(n))
+    top = editor.evaluate("t => t.scrollTop")
+    assert top > 0, "the editor opened on line 1, the error's line out of view"
+    shown = band(app_page, editor)
+    assert shown is not None, "the error's line is not in view"
