@@ -195,7 +195,8 @@ def _render_command(args: argparse.Namespace) -> int:
     # Autograd recorded the graph and only backward() failed (an in-place change of a
     # saved tensor, a non-scalar output): the slide a lecturer wants is that graph, with
     # where it broke marked. It is written, and the run still fails (exit 1) with its line.
-    target = _pick(result, args.pass_number if result.ok else broken[0].number)
+    chosen = args.pass_number
+    target = _pick(result, chosen if chosen is not None or result.ok else broken[0].number)
     steps = len(getattr(target, "steps", ()))
     if args.step is not None and args.step != -1 and not 0 <= args.step < steps:
         raise UsageError(

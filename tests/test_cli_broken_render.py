@@ -46,3 +46,15 @@ def test_a_program_that_records_nothing_writes_nothing(tmp_path, capsys):
     assert main(["render", str(program), "-o", str(out)]) == 1
     assert not out.exists()
     assert "line 3" in capsys.readouterr().err
+
+
+def test_a_pass_asked_for_is_drawn_though_a_later_one_broke(tmp_path, capsys):
+    """--pass N of a failed run draws pass N, not the broken one (the person chose it)."""
+    program = tmp_path / "twice.py"
+    program.write_text(SCENARIOS["Backward twice"].program)
+    out = tmp_path / "first.svg"
+    assert main(["render", str(program), "-o", str(out), "--pass", "1"]) == 1
+    assert "✗" not in out.read_text(), "pass 1 ran whole: nothing on it is marked broken"
+    broken = tmp_path / "broken.svg"
+    assert main(["render", str(program), "-o", str(broken)]) == 1
+    assert "✗" in broken.read_text()
