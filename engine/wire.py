@@ -20,6 +20,7 @@ from typing import Any
 
 from . import graph as g
 from .errors import ErrorInfo
+from .values import bytes_of
 
 MAGIC = b"AEJ1"  # frame: MAGIC, 8-byte big-endian length, UTF-8 JSON
 HEADER = struct.Struct(">4sQ")
@@ -30,7 +31,7 @@ MAX_TEXT = 100_000  # a label, a note or an explanation; stdout has its own limi
 # pass), and JSON numbers cost a Python object per digit run to write and to read back.
 PACK_MIN = 2
 _TYPES = {float: "d", int: "q", bool: "b"}  # the Python type tolist gives -> array code
-_TYPE_OF = {"d": float, "q": int, "b": bool}
+_TYPE_OF = {"d": float, "f": float, "q": int, "b": bool}
 
 
 class WireError(ValueError):
@@ -169,6 +170,10 @@ class _Packer:
     def pack(self, value: Any) -> Any:
         if not isinstance(value, (tuple, list)):
             return value
+        kept = bytes_of(value)
+        if kept is not None:
+            # A float32 tensor's numbers as four bytes each ('f'): they read back exactly.
+            return self._entry(*kept)
         shape = _shape_of(value)
         if shape is None or math.prod(shape) < PACK_MIN:
             return value
@@ -181,6 +186,9 @@ class _Packer:
             return value  # not one type after all: JSON carries it as it is
         if len(data) != math.prod(shape) * array(code).itemsize:
             return value  # unevenly nested
+        return self._entry(code, shape, data)
+
+    def _entry(self, code: str, shape: tuple[int, ...], data: bytes) -> dict[str, int]:
         key = (code, shape, data)
         if key not in self.index:
             self.index[key] = len(self.arrays)
@@ -627,10 +635,13 @@ def _decoded(doc: Any, where: str, listed: bool) -> Any:
     if code == "b":
         flat = [bool(x) for x in flat]
     # Rows from the innermost dimension out: lists as tolist gives, or tuples.
-    make = list if listed else tuple
+    rows: list[Any] = flat
     for size in reversed(shape[1:]):
-        flat = [make(flat[i : i + size]) for i in range(0, len(flat), size)]
-    return make(flat)
+        # zip over one iterator `size` times cuts the rows as tuples, in C.
+        rows = list(zip(*[iter(rows)] * size, strict=True))
+        if listed:
+            rows = list(map(list, rows))
+    return rows if listed else tuple(rows)
 
 
 def _value(value: Any, where: str, *, listed: bool = False, strings: bool = False) -> Any:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import engine
-from engine import wire
+from engine import values, wire
 from engine.limits import Limits
 
 LESSONS = Path(__file__).parent / "data" / "lessons"
@@ -34,6 +34,34 @@ def test_a_run_comes_back_equal(lesson):
     assert back.tensors.keys() == done.tensors.keys()
     for name, t in done.tensors.items():  # lists, as tolist gives, not tuples
         assert type(back.tensors[name].value) is type(t.value)
+
+
+@pytest.mark.parametrize("lesson", ["07_autograd_poly_sin", "46_device_boilerplate"])
+def test_a_childs_arrays_come_from_the_tensors_and_read_back_the_same(lesson):
+    """As in a worker child: values recorded while bytes are collected travel as the
+    tensors' own bytes (float32 as 'f', half the size) and decode to the very same Run."""
+    source = (LESSONS / f"{lesson}.py").read_text()
+    with values.collecting_bytes():
+        done = engine.run(source, Limits(seconds=60), numeric=False, trusted=True)
+        fast = wire.frame({"run": wire.run_document(done)})
+    slow = wire.frame({"run": wire.run_document(done)})  # the tuples' own numbers, walked
+    codes = [a["type"] for a in wire.unframe(fast, CAP)["run"]["arrays"]]
+    assert "f" in codes and "f" not in [a["type"] for a in wire.unframe(slow, CAP)["run"]["arrays"]]
+    assert len(fast) < 0.8 * len(slow)
+    back = wire.run_from_document(wire.unframe(fast, CAP)["run"], 10**6)
+    assert back == done == wire.run_from_document(wire.unframe(slow, CAP)["run"], 10**6)
+
+
+def test_bytes_are_kept_only_for_the_value_they_were_taken_for():
+    """An equal tuple made elsewhere is walked as before; nothing is kept outside the block."""
+    import torch
+
+    with values.collecting_bytes():
+        kept = values.snapshot(torch.tensor([1.5, 2.5]))
+        assert values.bytes_of(kept) == ("f", (2,), array("f", [1.5, 2.5]).tobytes())
+        assert values.bytes_of((1.5, 2.5)) is None
+        assert values.bytes_of(values.snapshot(torch.tensor([7.0]))) is None  # one number: JSON
+    assert values.bytes_of(kept) is None
 
 
 def test_values_repeated_across_passes_travel_once():
