@@ -276,6 +276,12 @@ class Head:
         except (AttributeError, ImportError, OSError, TypeError):
             return None
 
+    def as_child(self):
+        """As in a worker child: snapshots keep their tensors' bytes for the answer."""
+        from engine.values import collecting_bytes
+
+        return collecting_bytes()
+
     def wire_parts(self, source: str, done) -> tuple[float, float, int]:
         """Seconds to encode (the job here, the answer in the child), to decode and validate
         (the job in the child, the answer here), and the answer's size in bytes."""
@@ -323,8 +329,9 @@ def section_latency(head: Head) -> None:
             for tag, fn in sides if i % 2 == 0 else sides[::-1]:
                 t = once(lambda fn=fn, source=source: fn(source))
                 (worker if tag == "w" else trusted).append(t)
-            done = head.trusted(source)
-            e, d, size = head.wire_parts(source, done)
+            with head.as_child():
+                done = head.trusted(source)
+                e, d, size = head.wire_parts(source, done)
             enc.append(e)
             dec.append(d)
         assert done.ok, done.error
@@ -470,8 +477,9 @@ def section_loops(head: Head) -> None:
 def where(head: Head, result, title: str) -> None:
     """Where a lesson's time goes beyond plain CPython: the engine, the wire, the rest."""
     path, text, p, t, w, _ = result
-    done = head.loop_trusted(text)
-    parts = [head.wire_parts(text, done) for _ in range(3)]
+    with head.as_child():
+        done = head.loop_trusted(text)
+        parts = [head.wire_parts(text, done) for _ in range(3)]
     enc, dec = median([x[0] for x in parts]), median([x[1] for x in parts])
     size = parts[0][2]
     print(f"\n   Where the time goes, {title}: {path.name} (worker {w / p:.2f}x plain)")
