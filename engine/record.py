@@ -290,8 +290,9 @@ def _scheduled(number: int, keep: int) -> bool:
 
 
 def _small(tensor: torch.Tensor) -> Any:
-    """snapshot(tensor, HISTORY_CAP) at a tenth of its cost, for the history of every pass
-    of a loop: a dense CPU tensor's tolist() needs no detach() or copy first."""
+    """snapshot(tensor, HISTORY_CAP) at about 60 % of its cost (4.3 against 7.1 µs for an
+    8-number leaf), for the history of every pass of a loop: a dense CPU tensor's tolist()
+    needs no detach() or copy first."""
     try:
         if tensor.numel() > HISTORY_CAP:
             return None
