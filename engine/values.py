@@ -36,10 +36,11 @@ def snapshot(tensor: torch.Tensor | None, cap: int = VALUE_CAP) -> Any:
     """A tensor's value as nested tuples (a number for a scalar), or None when over cap."""
     if not _showable(tensor, cap):
         return None
-    plain = tensor.detach().cpu()  # type: ignore[union-attr]
-    value = freeze(plain.tolist())
+    # tolist() reads any tensor as it is (a leaf that requires grad, a view, a conj): no
+    # detach() or copy first, which were most of a small value's cost in a loop's history.
+    value = freeze(tensor.tolist())  # type: ignore[union-attr]
     if _BYTES is not None and type(value) is tuple:
-        _keep_bytes(value, plain)
+        _keep_bytes(value, tensor.detach().cpu())  # type: ignore[union-attr]
     return value
 
 
