@@ -172,7 +172,7 @@ class _Packer:
             return value
         kept = bytes_of(value)
         if kept is not None:
-            # A float32 tensor's numbers as four bytes each ('f'): they read back exactly.
+            # The child's own tensor bytes (float32 as 'f', four bytes a number): no walk.
             return self._entry(*kept)
         shape = _shape_of(value)
         if shape is None or math.prod(shape) < PACK_MIN:
