@@ -8,6 +8,7 @@ from dataclasses import replace
 from functools import lru_cache, partial
 
 from . import graph as g
+from .collector import collector_paused
 from .ops import SUPERSCRIPTS, base_name
 from .values import fmt_shape, fmt_value
 
@@ -81,7 +82,10 @@ def explained(done: g.Pass) -> g.Pass:
     known = _EXPLAINED.get(key)
     if known is not None and known[0]() is done:
         return known[1]
-    steps = tuple(replace(s, explanation=explain(s, done.graph, done.steps)) for s in done.steps)
+    with collector_paused():
+        steps = tuple(
+            replace(s, explanation=explain(s, done.graph, done.steps)) for s in done.steps
+        )
     out = replace(done, steps=steps)
     _EXPLAINED[key] = (weakref.ref(done, partial(_forget, key)), out)
     return out

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from . import graph as g
+from .collector import collector_paused
 from .errors import ErrorInfo
 from .limits import Limits
 from .sandbox import SandboxStatus, probe, required
@@ -289,7 +290,8 @@ class WorkerPool:
                 data += _drain(child.result_r, 0.3, 1 << 20)
             _close(child.job_w, child.result_r)
         try:
-            doc = unframe(data, cap)
+            with collector_paused():  # a big answer is many small acyclic objects
+                doc = unframe(data, cap)
         except WireError:
             doc = None
         if doc is not None and not timed_out:
@@ -482,7 +484,8 @@ def _run_of(doc: dict[str, Any], limits: Limits) -> g.Run:
         )
         return g.Run(ok=False, error=ErrorInfo("LimitExceeded", message))
     try:
-        done = run_from_document(doc.get("run"), limits.print_chars + 1000)
+        with collector_paused():
+            done = run_from_document(doc.get("run"), limits.print_chars + 1000)
         return replace(done, answer_bytes=int(doc.get("answer_bytes", 0)))
     except WireError as exc:
         return g.Run(ok=False, error=ErrorInfo("WorkerError", f"a malformed answer: {exc}"))

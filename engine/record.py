@@ -14,6 +14,7 @@ from typing import Any
 import torch
 
 from . import graph as g
+from .collector import collector_paused
 from .forward import ForwardRecorder, unobserved
 from .limits import Limits
 from .trace import trace_live
@@ -98,8 +99,11 @@ class BackwardRecorder:
             return
         began = time.perf_counter()
         try:
-            self._recorded(tensor, gradient, retain_graph, create_graph, inputs, label,
-                           names() if callable(names) else names)  # fmt: skip
+            # A recorded pass is the explorer's own work (and the hooks' objects hold no
+            # cycles): a program's own code runs in it only as a hook of its tensors.
+            with collector_paused():
+                self._recorded(tensor, gradient, retain_graph, create_graph, inputs, label,
+                               names() if callable(names) else names)  # fmt: skip
         finally:
             self.spent += time.perf_counter() - began
             self._plan_next()

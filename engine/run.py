@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from . import graph as g
+from .collector import collector_paused
 from .errors import ErrorInfo, ProgramError, RunTimeout, first_line
 from .execute import execute, first_sentence
 from .forward import ForwardRecorder, unobserved
@@ -176,7 +177,7 @@ def _observed(execution, source, limits, inputs, numeric, forward, recorder, not
         # Legal in torch, but no picture or table can show 100,000 dimensions.
         notes.append(f"{name} has {names.pop(name).dim():,} dimensions: it is left out")
     # The program's own state, reported before the explorer's own pass can touch it.
-    with unobserved():
+    with unobserved(), collector_paused():
         tensors = {
             name: report(t, forward.leaves.of(t), limits.report_elements)
             for name, t in names.items()
@@ -199,7 +200,7 @@ def _observed(execution, source, limits, inputs, numeric, forward, recorder, not
     passes = recorder.passes
     graph = passes[-1].graph if passes else None
     if graph is None and output is not None:
-        with unobserved():
+        with unobserved(), collector_paused():
             graph = trace(output[1], names, output_label=output[0],
                           max_nodes=limits.graph_nodes, recorder=forward)  # fmt: skip
         if not output[1].requires_grad:  # the note _own_backward wrote says why, in full

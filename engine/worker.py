@@ -273,6 +273,7 @@ def _child(job_r: int, result_w: int, request: dict, keep: set[int]) -> None:
 
 def _answer(job: dict, result_w: int) -> dict[str, Any]:
     from . import wire
+    from .collector import collector_paused
     from .limits import Limits
     from .run import numeric_here, run_here
     from .values import collecting_bytes
@@ -295,7 +296,8 @@ def _answer(job: dict, result_w: int) -> dict[str, Any]:
         with collecting_bytes():  # the answer's arrays straight from the tensors' memory
             done = run_here(job["source"], limits, inputs=inputs, numeric=bool(job.get("numeric")))
             signal.setitimer(signal.ITIMER_REAL, 0)
-            return {"run": wire.run_document(done)}
+            with collector_paused():
+                return {"run": wire.run_document(done)}
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
 
