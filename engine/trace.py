@@ -10,6 +10,7 @@ from typing import Any
 import torch
 
 from . import graph as g
+from .collector import collector_paused
 from .errors import LimitExceeded
 from .forward import IDLE_NOTE, ForwardRecorder, forward_op
 from .ops import symbol
@@ -52,7 +53,8 @@ def trace_live(
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"trace() needs a torch.Tensor, not {type(tensor).__name__}")
     walker = _Walker(names or {}, max_nodes, saved, recorder, cap)
-    return walker.walk(tensor, output_label)
+    with collector_paused():  # a node or two of small acyclic objects per op, nothing else
+        return walker.walk(tensor, output_label)
 
 
 class _Walker:
