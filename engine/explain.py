@@ -83,9 +83,7 @@ def explained(done: g.Pass) -> g.Pass:
     if known is not None and known[0]() is done:
         return known[1]
     with collector_paused():
-        steps = tuple(
-            replace(s, explanation=explain(s, done.graph, done.steps)) for s in done.steps
-        )
+        steps = tuple(s.explained_as(explain(s, done.graph, done.steps)) for s in done.steps)
     out = replace(done, steps=steps)
     _EXPLAINED[key] = (weakref.ref(done, partial(_forget, key)), out)
     return out
@@ -130,7 +128,9 @@ def explain(step: g.Step, graph: g.Graph, steps: tuple[g.Step, ...] = ()) -> str
         return _accumulate(step, step.leaf, graph, steps)
     node = graph.node(step.node)
     g_sym = d(out, produces(graph, step.node))
-    lines = [f"{step.op} ({node.label}) runs: {g_sym} = {arrival(graph, step, steps)} arrives."]
+    arriving = fmt_value(step.grad_outputs[0]) if step.grad_outputs else g_sym
+    came = arrival(graph, step, steps, arriving if len(step.grad_outputs) == 1 else None)
+    lines = [f"{step.op} ({node.label}) runs: {g_sym} = {came} arrives."]
     formulas = FORMULAS.get(base_name(step.op))
     operands = _operands(step, graph)
     # Operands are wrapped in parentheses so that "∂L/∂y · (a + b)" keeps its precedence.
@@ -139,7 +139,6 @@ def explain(step: g.Step, graph: g.Graph, steps: tuple[g.Step, ...] = ()) -> str
     count, result = _extras(node, operands)
     names.update(N=count, s=_unwrap_twice(f"softmax({names['a']})"))
     values.update(N=count, s=result or f"softmax({values['a']})")
-    arriving = fmt_value(step.grad_outputs[0]) if step.grad_outputs else g_sym
     arrived_shape = _shape(step.grad_outputs[0]) if step.grad_outputs else None
     repeated = _repeated_targets(step)
     for slot, (grad, target) in enumerate(zip(step.grad_inputs, step.targets, strict=False)):
@@ -148,6 +147,7 @@ def explain(step: g.Step, graph: g.Graph, steps: tuple[g.Step, ...] = ()) -> str
         who = d(out, expression(graph, target))
         if target in repeated:  # a·a: two lines for a, told apart by where each comes from
             who += f" ({position(graph, step.node, slot)})"
+        sent = fmt_value(grad)
         formula = formulas[slot] if formulas and slot < len(formulas) else None
         if formula is not None and _missing(formula, operands):
             formula = None  # an operand the picture does not show: no letters stand in
@@ -155,18 +155,18 @@ def explain(step: g.Step, graph: g.Graph, steps: tuple[g.Step, ...] = ()) -> str
             rule = _unwrap_twice(formula.format(g=g_sym, n=node.exponent_text or "n", **names))
             numbers = formula.format(g=arriving, n=node.exponent_text or "n", **values)
             plain = "—" not in numbers and not PROSE.search(numbers)
-            shown = f" = {numbers}" if plain and numbers != fmt_value(grad) else ""
+            shown = f" = {numbers}" if plain and numbers != sent else ""
             if base_name(step.op) in BROADCASTING and _shape(grad) != arrived_shape:
                 # The operand was broadcast forward, so its gradient is summed back down.
                 rule += ", summed over the broadcast dimensions"
                 into = f"shape {fmt_shape(_shape(grad))}" if _shape(grad) else "a scalar"
                 before = numbers if plain else fmt_value(step.grad_outputs[0])
                 shown = f" = {before} summed to {into}"
-            lines.append(f"{who} = {rule}{shown} = {fmt_value(grad)}")
+            lines.append(f"{who} = {rule}{shown} = {sent}")
         elif formulas is None:
-            lines.append(f"{who} = {fmt_value(grad)} (no formula shown for {step.op})")
+            lines.append(f"{who} = {sent} (no formula shown for {step.op})")
         else:
-            lines.append(f"{who} = {fmt_value(grad)}")
+            lines.append(f"{who} = {sent}")
     if len(lines) == 1:
         lines.append("No input needs a gradient, so nothing is sent on.")
     return "\n".join(lines)
@@ -283,10 +283,15 @@ def _reading_order(graph: g.Graph) -> dict[tuple[str, int], int]:
     return rank
 
 
-def arrival(graph: g.Graph, step: g.Step, steps: tuple[g.Step, ...] = ()) -> str:
+def arrival(
+    graph: g.Graph, step: g.Step, steps: tuple[g.Step, ...] = (), arrived: str | None = None
+) -> str:
     """The gradient arriving at a step: its value, or where several met, their sum
-    (2.0 (left of ×) + 2.0 (right of ×) + 1.0 (from +) = 5.0), every number torch's."""
-    arrived = ", ".join(fmt_value(v) for v in step.grad_outputs) or "nothing"
+    (2.0 (left of ×) + 2.0 (right of ×) + 1.0 (from +) = 5.0), every number torch's.
+
+    arrived: the arriving gradients' text, when the caller has written it already."""
+    if arrived is None:
+        arrived = ", ".join(fmt_value(v) for v in step.grad_outputs) or "nothing"
     if len(step.grad_outputs) != 1:
         return arrived
     parts = contributions(graph, steps, step.node, before=step.index)
@@ -420,7 +425,7 @@ def _expression(graph: g.Graph, node_id: str, depth: int, named: bool) -> str:
     else:
         text = node.label
     if len(text) > MAX_EXPRESSION and depth > 1:
-        return _expression(graph, node_id, depth - 1, named)  # shallower, with … for the rest
+        return expression(graph, node_id, depth - 1, named=named)  # shallower, … for the rest
     return text
 
 

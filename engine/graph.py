@@ -92,7 +92,10 @@ class Graph:
     _into: dict[str, tuple[Edge, ...]] = field(init=False, repr=False, compare=False)
     _out_of: dict[str, tuple[Edge, ...]] = field(init=False, repr=False, compare=False)
     _leaf_of: dict[str, str] = field(init=False, repr=False, compare=False)
-    _memo: dict[Any, Any] = field(init=False, repr=False, compare=False)
+    # A cache for what is derived from this (immutable) graph, such as the maths text of a
+    # node: a 9,000-step pass asks for the same operands' text again and again. A field, not
+    # a property: a pass's words look it up some 40 times a step.
+    memo: dict[Any, Any] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         into: dict[str, list[Edge]] = {}
@@ -108,13 +111,7 @@ class Graph:
         object.__setattr__(self, "_into", {k: tuple(v) for k, v in into.items()})
         object.__setattr__(self, "_out_of", {k: tuple(v) for k, v in out_of.items()})
         object.__setattr__(self, "_leaf_of", leaf_of)
-        object.__setattr__(self, "_memo", {})
-
-    @property
-    def memo(self) -> dict[Any, Any]:
-        """A cache for what is derived from this (immutable) graph, such as the maths text
-        of a node: a 9,000-step pass asks for the same operands' text again and again."""
-        return self._memo
+        object.__setattr__(self, "memo", {})
 
     def node(self, node_id: str) -> Node:
         try:
@@ -162,6 +159,12 @@ class Step:
     leaf: str | None = None  # for AccumulateGrad: the leaf tensor node it writes
     grad_before: Any = None  # the leaf's .grad before this step (None if unset)
     grad_after: Any = None  # ... and after (shows += on accumulation)
+
+    def explained_as(self, text: str) -> Step:
+        """This step with its explanation written (dataclasses.replace, three times faster:
+        a 9,000-step pass makes one per step)."""
+        return Step(self.index, self.node, self.op, self.grad_outputs, self.grad_inputs,
+                    self.targets, text, self.leaf, self.grad_before, self.grad_after)  # fmt: skip
 
     def to_json(self) -> dict:
         return shallow(self)

@@ -112,7 +112,11 @@ def fmt_value(value: Any, max_items: int = 6) -> str:
     if value is None:
         return "—"
     if isinstance(value, (tuple, list)):
-        items = [fmt_value(v, max_items) for v in value[:max_items]]
+        # Numbers formatted here, not one call deeper: a pass's words format thousands.
+        items = [
+            fmt_number(v) if type(v) is float else fmt_value(v, max_items)
+            for v in value[:max_items]
+        ]
         if len(value) > max_items:
             items.append("…")
         return "[" + ", ".join(items) + "]"

@@ -87,3 +87,14 @@ def test_explaining_a_step_with_many_inputs_is_linear(monkeypatch):
     words = engine.explained(done.passes[-1])
     assert any("CatBackward0" in s.explanation for s in words.steps)
     assert len(compared) <= 4 * n
+
+
+def test_a_step_explained_as_is_replace_with_its_explanation():
+    """explained_as lists Step's fields by hand (for speed): a field added to Step and not
+    to it would be lost; every field here has a value other than its default."""
+    from dataclasses import fields, replace
+
+    values = {f.name: (f"v{i}",) for i, f in enumerate(fields(g.Step))}
+    step = g.Step(**values)
+    assert step.explained_as("words") == replace(step, explanation="words")
+    assert step.explained_as("words").explanation == "words"
