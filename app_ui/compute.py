@@ -66,7 +66,21 @@ def run_program(source: str, inputs: Inputs = ()):
     values = input_tensors(inputs)
     if isinstance(values, engine.ErrorInfo):
         return engine.Run(ok=False, error=values)
-    return engine.run(source, inputs=values or None, numeric=False)
+    return engine.run(source, inputs=values or None, numeric=False, trusted=is_own(source, inputs))
+
+
+def is_own(source: str, inputs: Inputs = ()) -> bool:
+    """Whether a program is the page's own first one exactly as shipped: the app's code,
+    not a visitor's, so it may run in the server's process.
+
+    Every visitor's page opens with it, and a cold server has no worker yet: the zygote's
+    fresh interpreter takes about three seconds to import torch and warm up, which the first
+    graph then waited for. Any other text, or any value in the variables table, goes to a
+    locked worker.
+    """
+    from app_ui.presets import DEFAULT_PROGRAM
+
+    return source == DEFAULT_PROGRAM and not inputs
 
 
 @byte_lru(RUN_CACHE_BYTES // 4, _run_bytes)
