@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,9 @@ from .errors import LimitExceeded
 from .forward import IDLE_NOTE, ForwardRecorder, forward_op
 from .ops import symbol
 from .values import VALUE_CAP, cut, shape_of, snapshot
+
+# Nodes a walk makes before it holds the collector off (see walk).
+PAUSE_AFTER = 1_000
 
 
 @dataclass
@@ -53,8 +57,7 @@ def trace_live(
     if not isinstance(tensor, torch.Tensor):
         raise TypeError(f"trace() needs a torch.Tensor, not {type(tensor).__name__}")
     walker = _Walker(names or {}, max_nodes, saved, recorder, cap)
-    with collector_paused():  # a node or two of small acyclic objects per op, nothing else
-        return walker.walk(tensor, output_label)
+    return walker.walk(tensor, output_label)
 
 
 class _Walker:
@@ -102,16 +105,24 @@ class _Walker:
         queue: deque[Any] = deque()
         root_id = self._fn_node(root, queue)
         self.edges.append(g.Edge(root_id, out_id, g.OUT_EDGE))
-        while queue:
-            fn, fid, fwd = queue.popleft()
-            for slot, (nxt, _) in enumerate(fn.next_functions):
-                if nxt is not None:
-                    self.edges.append(g.Edge(self._fn_node(nxt, queue), fid, g.GRAD, slot))
-            if fwd is not None:
-                self._constants(fwd, fid)
-        # An idle recorder saw none of this graph's ops (it idles only before any leaf).
-        notes = (IDLE_NOTE,) if self.recorder is not None and self.recorder.idle else ()
-        self.traced.graph = g.Graph(tuple(self.nodes), tuple(self.edges), out_id, notes)
+        with contextlib.ExitStack() as held:
+            paused = False
+            while queue:
+                if not paused and len(self.nodes) > PAUSE_AFTER:
+                    # A big graph: its nodes and edges hold no cycles, and the collector's
+                    # full walks of them, again and again as they grow, made the walk
+                    # superlinear. A small one is not worth the pause's own cost.
+                    held.enter_context(collector_paused())
+                    paused = True
+                fn, fid, fwd = queue.popleft()
+                for slot, (nxt, _) in enumerate(fn.next_functions):
+                    if nxt is not None:
+                        self.edges.append(g.Edge(self._fn_node(nxt, queue), fid, g.GRAD, slot))
+                if fwd is not None:
+                    self._constants(fwd, fid)
+            # An idle recorder saw none of this graph's ops (it idles only before any leaf).
+            notes = (IDLE_NOTE,) if self.recorder is not None and self.recorder.idle else ()
+            self.traced.graph = g.Graph(tuple(self.nodes), tuple(self.edges), out_id, notes)
         return self.traced
 
     def _add(self, **fields: Any) -> str:
