@@ -320,7 +320,9 @@ def _after(
 ) -> None:
     with unobserved():
         fn = traced.fns[nid]
-        arrived, before = started.pop(nid, (tuple(snapshot(t) for t in grad_outputs), None))
+        # pop() without a default: a default would be built, snapshots and all, every time.
+        found = started.pop(nid, None)
+        arrived, before = found or (tuple(snapshot(t) for t in grad_outputs), None)
         leaf = traced.leaves.get(leaf_id) if leaf_id else None
         steps.append(
             g.Step(
