@@ -248,6 +248,7 @@ def _child(job_r: int, result_w: int, request: dict, keep: set[int]) -> None:
             read_paths=default_read_paths(),
         )
     )
+    _settle_in(job_r)
     job = _read_job(job_r)
     if job is None:
         _EXIT(0)
@@ -324,6 +325,24 @@ def _inputs(doc: Any) -> dict[str, Any] | None:
         else:
             out[name] = value
     return out
+
+
+def _settle_in(job_r: int) -> None:
+    """While no job waits: run the card's model once, as the zygote did before the fork.
+
+    A fresh child shares its pages with the zygote, and a run's first writes to them (every
+    object a run touches has its reference count written) copy them one by one: about 900
+    page faults, 4 ms of the card's 8 ms in a child. Taken here, they are off the request's
+    path. The program is the app's own and changes nothing a job can see: the zygote ran it
+    too, and each run seeds the generator itself.
+    """
+    waiting, _, _ = select.select([job_r], [], [], 0)
+    if waiting:
+        return  # a busy pool: the job goes first
+    from .limits import Limits
+    from .run import run_here
+
+    run_here(WARM_UP_MATH, Limits())
 
 
 def _read_job(fd: int) -> dict | None:
