@@ -66,6 +66,9 @@ def _lean_digraph(graph: g.Graph, saved: bool, chars: int) -> graphviz.Digraph:
         edge_attr={"color": t.text, "arrowsize": "0.7"},
     )  # fmt: skip
     lines = dot.body
+    # Per kind, once: kind_attrs is cached by its theme, and hashing a theme (a frozen
+    # dataclass of two dozen fields) for each of a big graph's nodes cost more than its line.
+    attrs = {kind: kind_attrs(t, kind, boxes=True) for kind in {n.kind for n in graph.nodes}}
     for node in graph.nodes:
         if node.is_tensor:
             shape = fmt_shape(node.shape)
@@ -75,7 +78,7 @@ def _lean_digraph(graph: g.Graph, saved: bool, chars: int) -> graphviz.Digraph:
         if saved and node.saved:
             text += "".join("\n" + _saved_line(s, chars) for s in node.saved)
         label = dot_quote(text).replace("\n", "\\n")  # DOT's own line break
-        lines.append(f"\t{node.id} [{kind_attrs(t, node.kind, boxes=True)} label={label}]\n")
+        lines.append(f"\t{node.id} [{attrs[node.kind]} label={label}]\n")
     for e in graph.edges:
         lines.append(f"\t{e.src} -> {e.dst}{EDGE_STYLE.get(e.kind, '')}\n")
     return dot
