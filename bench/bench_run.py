@@ -400,6 +400,11 @@ def section_loops(head: Head) -> None:
         cpus: dict[str, list[float]] = {"plain": [], "trusted": [], "worker": []}
         fns = {"plain": plain, "trusted": head.loop_trusted, "worker": head.loop_worker}
         failed = None
+        # Once, untimed: what the program imports on first use (an optimizer loads
+        # torch._dynamo, about a second) is then loaded in this process, as it is in every
+        # worker child (the zygote loaded it). Lesson 10's plain median was twice its
+        # trusted one.
+        plain(text)
         started = time.perf_counter()
         r = 0
         while True:
