@@ -134,7 +134,7 @@ def explain(step: g.Step, graph: g.Graph, steps: tuple[g.Step, ...] = ()) -> str
     formulas = FORMULAS.get(base_name(step.op))
     operands = _operands(step, graph)
     # Operands are wrapped in parentheses so that "∂L/∂y · (a + b)" keeps its precedence.
-    names = _slots({k: _wrap(expression(graph, o.id)) for k, o in operands.items()})
+    names = _slots({k: _operand(expression(graph, o.id)) for k, o in operands.items()})
     values = _slots({k: _value_text(graph, o) for k, o in operands.items()})
     count, result = _extras(node, operands)
     names.update(N=count, s=_unwrap_twice(f"softmax({names['a']})"))
@@ -366,8 +366,24 @@ def _shape(value) -> tuple[int, ...]:
 
 
 def _unwrap_twice(text: str) -> str:
-    """exp((a + b)) -> exp(a + b): a wrapped operand inside a function's own parentheses."""
-    return re.sub(r"\(\(([^()]*)\)\)", r"(\1)", text)
+    """exp((a + b)) -> exp(a + b): a wrapped operand inside a function's own parentheses,
+    however deep its own parentheses go (tanh²(((… × 1.01) + 0.1)) had three)."""
+    if "((" not in text:
+        return text
+    closing: dict[int, int] = {}  # where each "(" closes
+    opened: list[int] = []
+    for i, ch in enumerate(text):
+        if ch == "(":
+            opened.append(i)
+        elif ch == ")" and opened:
+            closing[opened.pop()] = i
+    dropped = {
+        i + 1
+        for i, end in closing.items()
+        if text[i + 1 : i + 2] == "(" and closing.get(i + 1) == end - 1
+    }
+    dropped |= {closing[i] for i in dropped}
+    return "".join(ch for i, ch in enumerate(text) if i not in dropped)
 
 
 def _slots(by_slot: dict[int, str]) -> dict[str, str]:
@@ -409,7 +425,7 @@ def _expression(graph: g.Graph, node_id: str, depth: int, named: bool) -> str:
     if depth == 0:
         return "…"  # deeper than a formula can carry: the picture shows what is there
     ops = _operand_edges(graph, node.id)
-    parts = [_wrap(expression(graph, e.src, depth - 1)) for e in ops]
+    parts = [_operand(expression(graph, e.src, depth - 1)) for e in ops]
     base = base_name(node.op or "")
     if base in INFIX and len(parts) == 2:
         text = f"{parts[0]} {INFIX[base]} {parts[1]}"
@@ -465,6 +481,20 @@ def _ordered_operand_edges(graph: g.Graph, node_id: str) -> list[g.Edge]:
 def _wrap(text: str) -> str:
     """Parentheses around a compound expression, unless one pair already encloses all of it."""
     return text if " " not in text or _enclosed(text) else f"({text})"
+
+
+@lru_cache(maxsize=4096)
+def _operand(text: str) -> str:
+    """An operand as a formula writes it: wrapped when compound, but one function's call
+    as it is (tanh(a + b) × 2, not (tanh(a + b)) × 2). After a ∂ a call keeps _wrap's
+    parentheses: ∂L/∂(tanh(a + b))."""
+    return text if _call(text) else _wrap(text)
+
+
+def _call(text: str) -> bool:
+    """Whether text is a name applied to everything after it: tanh(…), softmax(a, 1)."""
+    name, paren, _ = text.partition("(")
+    return bool(paren) and bool(name) and " " not in name and _enclosed(text[len(name) :])
 
 
 def _enclosed(text: str) -> bool:

@@ -202,3 +202,20 @@ def test_explaining_a_chain_runs_lines_linear_in_its_steps():
 
     small, big = lines(40), lines(400)
     assert big <= 11 * small, (small, big)
+
+
+def test_a_call_is_one_operand_and_its_parentheses_are_never_doubled():
+    """tanh(…) × 2, not (tanh(…)) × 2; tanh²(a × 2), not tanh²((a × 2)); after a ∂ the call
+    keeps its parentheses: ∂y/∂(tanh(…))."""
+    program = (
+        "import torch\nx = torch.tensor([0.5, 1.0], requires_grad=True)\n"
+        "h = torch.tanh(torch.tanh(x * 1.01 + 0.1) * 2.0)\ny = h.sum()\ny.backward()\n"
+    )
+    done = engine.run(program, trusted=True, numeric=False)
+    assert done.ok, done.error
+    texts = [s.explanation for s in engine.explained(done.passes[-1]).steps]
+    outer = next(t for t in texts if t.startswith("TanhBackward0") and "∂y/∂h" in t)
+    assert "∂y/∂(tanh(… + 0.1) × 2) = ∂y/∂h · (1 − tanh²(tanh(… + 0.1) × 2))" in outer
+    assert any("∂y/∂(tanh((x × 1.01) + 0.1))" in t for t in texts)
+    for text in texts:
+        assert "((tanh" not in text and "(((" not in text, text
