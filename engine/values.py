@@ -39,9 +39,21 @@ def snapshot(tensor: torch.Tensor | None, cap: int = VALUE_CAP) -> Any:
     # tolist() reads any tensor as it is (a leaf that requires grad, a view, a conj): no
     # detach() or copy first, which were most of a small value's cost in a loop's history.
     value = freeze(tensor.tolist())  # type: ignore[union-attr]
-    if _BYTES is not None and type(value) is tuple:
+    if _BYTES is not None and type(value) is tuple and tensor.numel() >= BYTES_MIN:  # type: ignore[union-attr]
         _keep_bytes(value, tensor.detach().cpu())  # type: ignore[union-attr]
     return value
+
+
+def small_value(tensor: torch.Tensor, cap: int) -> Any:
+    """snapshot() for a loop's history, every pass: a tensor that was showable when a pass
+    was recorded, read without asking again what only a new tensor could change."""
+    if tensor.numel() > cap or tensor.dim() > 64:  # p.data = ... can still resize it
+        return None
+    try:
+        value = tensor.tolist()
+    except (RuntimeError, NotImplementedError):  # no data to read: sparse, meta
+        return None
+    return freeze(value) if type(value) is list else value
 
 
 # A worker child's values as the wire packs them, taken from the tensor's own memory: the
@@ -49,6 +61,10 @@ def snapshot(tensor: torch.Tensor | None, cap: int = VALUE_CAP) -> Any:
 # shape, bytes); the value itself is held, so its id stays its own. None: not collected.
 _BYTES: dict[int, tuple[tuple, str, tuple[int, ...], bytes]] | None = None
 _CODES = {torch.float32: "f", torch.float64: "d", torch.int64: "q", torch.bool: "b"}
+# Below this many numbers a value is not worth its bytes: taking them costs six tensor calls
+# (about 6 µs), more than the wire's walk of a small tuple, and a loop's history takes a
+# few small values every pass (a tenth of lesson 13's run in a child).
+BYTES_MIN = 256
 
 
 @contextlib.contextmanager
@@ -70,7 +86,7 @@ def bytes_of(value: Any) -> tuple[str, tuple[int, ...], bytes] | None:
 
 def _keep_bytes(value: tuple, tensor: torch.Tensor) -> None:
     code = _CODES.get(tensor.dtype)
-    if code is None or _BYTES is None or tensor.numel() < 2:  # JSON carries 0 or 1 number
+    if code is None or _BYTES is None:
         return
     try:
         # resolve_conj/neg: numpy() refuses the lazy bits; tobytes() copies in C order.
