@@ -18,7 +18,7 @@ from .collector import collector_paused
 from .forward import ForwardRecorder, unobserved
 from .limits import Limits
 from .trace import trace_live
-from .values import snapshot
+from .values import small_value, snapshot
 
 # torch's own backward, taken when the engine is imported: while a program runs, the
 # names torch.autograd.backward and Tensor.backward lead to the engine's observers.
@@ -129,11 +129,11 @@ class BackwardRecorder:
         """torch's backward alone; the loss and the latest named leaves go into the history."""
         with unobserved():  # torch's backward would hand itself to the forward recorder
             real_backward(tensor, gradient, retain_graph, create_graph, inputs=inputs)
-        self.count += 1
-        self.skipped += 1
-        with unobserved():
-            leaves = tuple((name, snapshot(leaf, HISTORY_CAP)) for name, leaf in self.named_leaves)
-            value = snapshot(tensor, HISTORY_CAP)
+            self.count += 1
+            self.skipped += 1
+            leaves = tuple([(name, small_value(leaf, HISTORY_CAP))
+                            for name, leaf in self.named_leaves])  # fmt: skip
+            value = small_value(tensor, HISTORY_CAP)
         self.history.append(g.Iteration(self.count, label or "output", value, leaves))
 
     def _recorded(self, tensor, gradient, retain_graph, create_graph, inputs, label, names):

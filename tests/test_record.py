@@ -189,3 +189,23 @@ def test_explanation_names_numbers():
     dot = next(s for s in rec.passes[0].steps if s.op == "DotBackward0")
     x, grad = fmt_value(tuple(t["x"].tolist())), fmt_value(tuple(t["w"].grad.tolist()))
     assert f"∂y/∂w = ∂y/∂(w · x) · x = 1.0 · {x} = {grad}" in explain(dot, rec.passes[0].graph)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: torch.tensor(1.5),
+        lambda: torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True),
+        lambda: torch.arange(20.0),  # over the history's cap
+        lambda: torch.ones([1] * 70),  # past 64 dims: tolist would overflow the C stack
+        lambda: torch.sparse_coo_tensor([[0]], [1.0], (2,)),
+        lambda: torch.empty(2, device="meta"),
+        lambda: torch.tensor([1 + 2j]),
+    ],
+)
+def test_a_history_value_is_the_snapshot_of_the_tensor(make):
+    """The loop's history reads each leaf every pass by a shorter path: the same values."""
+    from engine.values import small_value, snapshot
+
+    t = make()
+    assert small_value(t, 16) == snapshot(t, 16)
