@@ -136,6 +136,8 @@ def _common_order(orders: list[list[str]]) -> list[str] | None:
     """One order of every name that each row's order follows, or None (rows disagree)."""
     if all(o == orders[0] for o in orders):
         return orders[0]
+    # A dynamic net's rows take a few orders, each hundreds of times: check each once.
+    orders = [list(o) for o in dict.fromkeys(map(tuple, orders))]
     rank: dict[str, int] = {}
     for order in orders:
         for n in order:
