@@ -222,11 +222,21 @@ class WorkerPool:
                     self._ask(key, 1)
                 if children:
                     child = children.pop(0)
-                    self._ask(key, self.spare - len(children) - self.asked.get(key, 0))
+                    # Now only what runs that start meanwhile need; the other spares when
+                    # this run is over (_top_up). A new child's fork, lock-down and warm-up
+                    # (about 40 ms of CPU) on the other core slowed the run that had just
+                    # taken its child, by a tenth of a lesson loop's time.
+                    self._ask(key, self.parallel - len(children) - self.asked.get(key, 0))
                     return child
                 if time.monotonic() > deadline:
                     raise RuntimeError("no worker child became ready")
                 self.cond.wait(1.0)
+
+    def _top_up(self, key: tuple[int, int]) -> None:
+        with self.cond:
+            if self.control is not None:
+                have = len(self.ready.get(key, [])) + self.asked.get(key, 0)
+                self._ask(key, self.spare - have)
 
     def warm(self, limits: Limits | None = None) -> None:
         """Start the zygote and fork the spare children now, not at the first run."""
@@ -266,6 +276,7 @@ class WorkerPool:
                 try:
                     return self._answer(job, limits)
                 finally:
+                    self._top_up(_key(limits))
                     with self.cond:
                         self.stats.runs += 1
                         self.stats.seconds = [*self.stats.seconds[-999:],

@@ -41,3 +41,34 @@ def test_each_child_reports_its_cpu_seconds():
         assert "child_cpu_p50=" in pool.stats.line()
     finally:
         pool.shutdown()
+
+
+def test_a_taken_child_is_replaced_after_its_run_not_during_it():
+    """While a run goes on, the zygote forks no new spare beyond what concurrent runs need
+    (its fork, lock-down and warm-up would take the other core); after it, the spares are
+    topped up again."""
+    import threading
+
+    pool = WorkerPool(parallel=1, spare=3)
+    limits = engine.Limits()
+    key = (int(limits.memory_mb), int(limits.seconds) + 2)
+    try:
+        pool.warm(limits)
+        with pool.cond:
+            assert pool.cond.wait_for(lambda: len(pool.ready.get(key, [])) == 3, 60)
+        spin = "import time\nwhile time.process_time() < 0.6:\n    pass\n"
+        job = {"op": "run", "numeric": False, "source": spin, "limits": _limits_json(limits),
+               "inputs": None}  # fmt: skip
+        answers = []
+        runner = threading.Thread(target=lambda: answers.append(pool.answer(job, limits)))
+        runner.start()
+        time.sleep(0.3)
+        with pool.cond:
+            during = len(pool.ready.get(key, [])) + pool.asked.get(key, 0)
+        runner.join(30)
+        assert "run" in answers[0], answers
+        assert during == 2
+        with pool.cond:
+            assert pool.cond.wait_for(lambda: len(pool.ready.get(key, [])) == 3, 60)
+    finally:
+        pool.shutdown()
