@@ -222,11 +222,13 @@ class WorkerPool:
                     self._ask(key, 1)
                 if children:
                     child = children.pop(0)
-                    # Now only what runs that start meanwhile need; the other spares when
-                    # this run is over (_top_up). A new child's fork, lock-down and warm-up
-                    # (about 40 ms of CPU) on the other core slowed the run that had just
-                    # taken its child, by a tenth of a lesson loop's time.
-                    self._ask(key, self.parallel - len(children) - self.asked.get(key, 0))
+                    # A run alone: now only what runs that start meanwhile need, and the
+                    # other spares when it is over (_top_up), for a new child's fork,
+                    # lock-down and warm-up (about 30 ms of CPU) took the other core during
+                    # the run. Runs queued behind it: all of them now, as a burst needs its
+                    # children locked down and warm by the time a slot frees.
+                    want = self.spare if self.stats.waiting else self.parallel
+                    self._ask(key, want - len(children) - self.asked.get(key, 0))
                     return child
                 if time.monotonic() > deadline:
                     raise RuntimeError("no worker child became ready")

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 import pytest
 
 import engine
 from engine import worker
-from engine.pool import WorkerPool, _limits_json
+from engine.pool import WorkerPool, _key, _limits_json
 from engine.run import run_here
 
 
@@ -43,32 +44,60 @@ def test_each_child_reports_its_cpu_seconds():
         pool.shutdown()
 
 
-def test_a_taken_child_is_replaced_after_its_run_not_during_it():
+LIMITS = engine.Limits()
+KEY = _key(LIMITS)
+
+
+def spares(pool: WorkerPool) -> int:
+    """Children ready or asked for (caller holds pool.cond)."""
+    return len(pool.ready.get(KEY, [])) + pool.asked.get(KEY, 0)
+
+
+@pytest.fixture
+def three_spares():
+    """A pool of one slot with its three spare children forked and ready."""
+    pool = WorkerPool(parallel=1, spare=3)
+    try:
+        pool.warm(LIMITS)
+        with pool.cond:
+            assert pool.cond.wait_for(lambda: len(pool.ready.get(KEY, [])) == 3, 60)
+        yield pool
+    finally:
+        pool.shutdown()
+
+
+def test_a_taken_child_is_replaced_after_its_run_not_during_it(three_spares):
     """While a run goes on, the zygote forks no new spare beyond what concurrent runs need
     (its fork, lock-down and warm-up would take the other core); after it, the spares are
     topped up again."""
     import threading
 
-    pool = WorkerPool(parallel=1, spare=3)
-    limits = engine.Limits()
-    key = (int(limits.memory_mb), int(limits.seconds) + 2)
-    try:
-        pool.warm(limits)
-        with pool.cond:
-            assert pool.cond.wait_for(lambda: len(pool.ready.get(key, [])) == 3, 60)
-        spin = "import time\nwhile time.process_time() < 0.6:\n    pass\n"
-        job = {"op": "run", "numeric": False, "source": spin, "limits": _limits_json(limits),
-               "inputs": None}  # fmt: skip
-        answers = []
-        runner = threading.Thread(target=lambda: answers.append(pool.answer(job, limits)))
-        runner.start()
-        time.sleep(0.3)
-        with pool.cond:
-            during = len(pool.ready.get(key, [])) + pool.asked.get(key, 0)
-        runner.join(30)
-        assert "run" in answers[0], answers
-        assert during == 2
-        with pool.cond:
-            assert pool.cond.wait_for(lambda: len(pool.ready.get(key, [])) == 3, 60)
-    finally:
-        pool.shutdown()
+    pool = three_spares
+    spin = "import time\nwhile time.process_time() < 0.6:\n    pass\n"
+    job = {"op": "run", "numeric": False, "source": spin, "limits": _limits_json(LIMITS),
+           "inputs": None}  # fmt: skip
+    answers = []
+    runner = threading.Thread(target=lambda: answers.append(pool.answer(job, LIMITS)))
+    runner.start()
+    time.sleep(0.3)
+    with pool.cond:
+        during = spares(pool)
+    runner.join(30)
+    assert "run" in answers[0], answers
+    assert during == 2
+    with pool.cond:
+        assert pool.cond.wait_for(lambda: len(pool.ready.get(KEY, [])) == 3, 60)
+
+
+def test_with_runs_queued_a_taken_child_is_replaced_at_once(three_spares):
+    """In a burst (runs waiting for a slot) the spares are refilled when a child is taken."""
+    pool = three_spares
+    with pool.cond:
+        pool.stats.waiting = 1  # as while another run waits for the slot
+    child = pool._take(KEY)
+    with pool.cond:
+        refilled = spares(pool)
+        pool.stats.waiting = 0
+    os.close(child.job_w)
+    os.close(child.result_r)
+    assert refilled == 3
