@@ -222,11 +222,11 @@ class WorkerPool:
                     self._ask(key, 1)
                 if children:
                     child = children.pop(0)
-                    # A run alone: now only what runs that start meanwhile need, and the
-                    # other spares when it is over (_top_up), for a new child's fork,
+                    # A run alone asks now only for what runs starting meanwhile need, and
+                    # for the other spares when it is over (_top_up): a new child's fork,
                     # lock-down and warm-up (about 30 ms of CPU) took the other core during
-                    # the run. Runs queued behind it: all of them now, as a burst needs its
-                    # children locked down and warm by the time a slot frees.
+                    # the run. With runs queued behind it, for all of them now: a burst
+                    # needs each child locked down and warm by the time a slot frees.
                     want = self.spare if self.stats.waiting else self.parallel
                     self._ask(key, want - len(children) - self.asked.get(key, 0))
                     return child
@@ -235,6 +235,7 @@ class WorkerPool:
                 self.cond.wait(1.0)
 
     def _top_up(self, key: tuple[int, int]) -> None:
+        """Ask the zygote for the spares a finished run leaves missing."""
         with self.cond:
             if self.control is not None:
                 have = len(self.ready.get(key, [])) + self.asked.get(key, 0)

@@ -63,7 +63,7 @@ _BYTES: dict[int, tuple[tuple, str, tuple[int, ...], bytes]] | None = None
 _CODES = {torch.float32: "f", torch.float64: "d", torch.int64: "q", torch.bool: "b"}
 # Below this many numbers a value is not worth its bytes: taking them costs six tensor calls
 # (about 6 µs), more than the wire's walk of a small tuple, and a loop's history takes a
-# few small values every pass (a tenth of lesson 13's run in a child).
+# few small values every pass (collecting bytes was about a tenth of lesson 13's run).
 BYTES_MIN = 256
 
 
