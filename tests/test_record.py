@@ -198,7 +198,7 @@ def test_explanation_names_numbers():
         lambda: torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True),
         lambda: torch.arange(20.0),  # over the history's cap
         lambda: torch.ones([1] * 70),  # past 64 dims: tolist would overflow the C stack
-        lambda: torch.sparse_coo_tensor([[0]], [1.0], (2,)),
+        lambda: torch.sparse_coo_tensor([[0]], [1.0], (2,), check_invariants=True),
         lambda: torch.empty(2, device="meta"),
         lambda: torch.tensor([1 + 2j]),
     ],
