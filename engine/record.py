@@ -18,7 +18,7 @@ from .collector import collector_paused
 from .forward import ForwardRecorder, unobserved
 from .limits import Limits
 from .trace import trace_live
-from .values import small_value, snapshot
+from .values import snapshot, value_of
 
 # torch's own backward, taken when the engine is imported: while a program runs, the
 # names torch.autograd.backward and Tensor.backward lead to the engine's observers.
@@ -131,9 +131,9 @@ class BackwardRecorder:
             real_backward(tensor, gradient, retain_graph, create_graph, inputs=inputs)
             self.count += 1
             self.skipped += 1
-            leaves = tuple([(name, small_value(leaf, HISTORY_CAP))
+            leaves = tuple([(name, value_of(leaf, HISTORY_CAP))
                             for name, leaf in self.named_leaves])  # fmt: skip
-            value = small_value(tensor, HISTORY_CAP)
+            value = value_of(tensor, HISTORY_CAP)
         self.history.append(g.Iteration(self.count, label or "output", value, leaves))
 
     def _recorded(self, tensor, gradient, retain_graph, create_graph, inputs, label, names):

@@ -34,22 +34,21 @@ def _frozen(value: list, depth: int) -> tuple:
 
 def snapshot(tensor: torch.Tensor | None, cap: int = VALUE_CAP) -> Any:
     """A tensor's value as nested tuples (a number for a scalar), or None when over cap."""
-    if not _showable(tensor, cap):
+    if not isinstance(tensor, torch.Tensor):
         return None
-    # tolist() reads any tensor as it is (a leaf that requires grad, a view, a conj): no
-    # detach() or copy first, which were most of a small value's cost in a loop's history.
-    value = freeze(tensor.tolist())  # type: ignore[union-attr]
-    if _BYTES is not None and type(value) is tuple and tensor.numel() >= BYTES_MIN:  # type: ignore[union-attr]
-        _keep_bytes(value, tensor.detach().cpu())  # type: ignore[union-attr]
+    value = value_of(tensor, cap)
+    if _BYTES is not None and type(value) is tuple and tensor.numel() >= BYTES_MIN:
+        _keep_bytes(value, tensor.detach().cpu())
     return value
 
 
-def small_value(tensor: torch.Tensor, cap: int) -> Any:
-    """snapshot() for a loop's history, every pass: a tensor that was showable when a pass
-    was recorded, read without asking again what only a new tensor could change."""
-    if tensor.numel() > cap or tensor.dim() > 64:  # p.data = ... can still resize it
+def value_of(tensor: torch.Tensor, cap: int) -> Any:
+    """snapshot() without the wire's bytes: what a loop's history reads every pass."""
+    if tensor.numel() > cap or tensor.dim() > 64:  # tolist past 64 dims overflows the C stack
         return None
     try:
+        # tolist() reads any tensor as it is (a leaf that requires grad, a view, a conj): no
+        # detach() or copy first, which were most of a small value's cost in a loop's history.
         value = tensor.tolist()
     except (RuntimeError, NotImplementedError):  # no data to read: sparse, meta
         return None
@@ -94,16 +93,6 @@ def _keep_bytes(value: tuple, tensor: torch.Tensor) -> None:
     except (RuntimeError, TypeError, ValueError):  # no numpy, or a layout numpy lacks
         return
     _BYTES[id(value)] = (value, code, shape_of(tensor), data)
-
-
-def _showable(tensor: Any, cap: int) -> bool:
-    return (
-        isinstance(tensor, torch.Tensor)
-        and tensor.numel() <= cap
-        and tensor.dim() <= 64
-        and not tensor.is_sparse
-        and not tensor.is_meta
-    )
 
 
 def shape_of(tensor: torch.Tensor) -> tuple[int, ...]:
