@@ -227,19 +227,22 @@ class WorkerPool:
                     # lock-down and warm-up (about 30 ms of CPU) took the other core during
                     # the run. With runs queued behind it, for all of them now: a burst
                     # needs each child locked down and warm by the time a slot frees.
-                    want = self.spare if self.stats.waiting else self.parallel
-                    self._ask(key, want - len(children) - self.asked.get(key, 0))
+                    self._refill(key, self.spare if self.stats.waiting else self.parallel)
                     return child
                 if time.monotonic() > deadline:
                     raise RuntimeError("no worker child became ready")
                 self.cond.wait(1.0)
 
+    def _refill(self, key: tuple[int, int], want: int | None = None) -> None:
+        """Ask for children until `want` (the spares) are ready or asked for. Caller holds
+        self.cond."""
+        have = len(self.ready.get(key, [])) + self.asked.get(key, 0)
+        self._ask(key, (self.spare if want is None else want) - have)
+
     def _top_up(self, key: tuple[int, int]) -> None:
-        """Ask the zygote for the spares a finished run leaves missing."""
+        """The spares a finished run leaves missing (none once the zygote is gone)."""
         with self.cond:
-            if self.control is not None:
-                have = len(self.ready.get(key, [])) + self.asked.get(key, 0)
-                self._ask(key, self.spare - have)
+            self._refill(key)
 
     def warm(self, limits: Limits | None = None) -> None:
         """Start the zygote and fork the spare children now, not at the first run."""
@@ -247,8 +250,7 @@ class WorkerPool:
         key = _key(limits)
         with self.cond:
             self._ensure_zygote()
-            have = len(self.ready.get(key, [])) + self.asked.get(key, 0)
-            self._ask(key, self.spare - have)
+            self._refill(key)
 
     def shutdown(self) -> None:
         with self.cond:
